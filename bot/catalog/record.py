@@ -1,0 +1,92 @@
+"""Plain records for one event as read from its file, before it reaches the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+REPORTED_FIELDS = ("membership", "rsvps", "attendance")
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    """One line of an event's agenda; times are aware datetimes in the event's zone."""
+
+    starts_at: datetime
+    ends_at: datetime | None
+    title: str
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    url: str
+
+
+@dataclass
+class EventRecord:
+    """Everything the bot knows about one event, as its file states it.
+
+    `starts_at`/`ends_at` are aware datetimes in the event's zone (`timezone`).
+    `reported` holds the totals (`membership`, `rsvps`, `attendance`: int or None);
+    `reported_by_group` the per-group parts where the file gives them,
+    e.g. {"rsvps": {"StLGo": 9, "Kubernetes & Cloud Native STL": 14}}.
+    """
+
+    slug: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    source: str
+    title_notes: list[str] = field(default_factory=list)
+    online: bool = False
+    location: str = ""
+    stream_url: str | None = None
+    geo: tuple[float, float] | None = None
+    presenters: list[str] = field(default_factory=list)
+    hosting_groups: list[str] = field(default_factory=list)
+    reported: dict[str, int | None] = field(default_factory=lambda: dict.fromkeys(REPORTED_FIELDS))
+    reported_by_group: dict[str, dict[str, int]] = field(default_factory=dict)
+    agenda: list[AgendaItem] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    sections: dict[str, str] = field(default_factory=dict)
+    capacity: int | None = None
+    cancelled: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """What the parser needs from the config: zone, defaults and group names."""
+
+    timezone: str = "America/Chicago"
+    default_start: time = time(18, 0)
+    default_duration: timedelta = timedelta(minutes=120)
+    default_group: str | None = None
+    # lower-cased name or alias -> canonical group name
+    group_aliases: dict[str, str] = field(default_factory=dict)
+
+    def canonical_group(self, name: str) -> str:
+        """The configured name for `name` (case-insensitive, aliases included), else `name` itself."""
+        return self.group_aliases.get(name.strip().casefold(), name.strip())
+
+
+class EventFileError(Exception):
+    """A file that cannot become an event; `str()` is `path:line: what is wrong`."""
+
+    def __init__(self, path: str, line: int | None, message: str) -> None:
+        self.path = path
+        self.line = line
+        self.message = message
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {message}")
+
+
+class NotAnEvent(Exception):
+    """A file in the events folder that holds no event (an index page, say)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: skipped, {reason}")

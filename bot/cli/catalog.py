@@ -1,0 +1,91 @@
+"""CLI commands over the event catalog: import, events, check-config, and `run` until the bot exists."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+
+from bot.catalog import queries
+from bot.catalog.importer import ImportReport, import_paths
+from bot.catalog.rows import event_to_json, local
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.db.engine import open_database
+from bot.db.models import Event
+
+
+def check_config(config: Config, token: str | None) -> int:
+    data = config.redacted()
+    data["token"] = "[set]" if token else "[not set: `run` starts the local sandbox]"
+    print(f"# {config.source}: valid")
+    print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), end="")
+    return 0
+
+
+def print_report(report: ImportReport) -> None:
+    for error in report.errors:
+        print(f"error: {error}", file=sys.stderr)
+    for notice in report.skipped:
+        print(f"notice: {notice}", file=sys.stderr)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(report.summary())
+
+
+async def import_command(config: Config, paths: Sequence[str], clock: Clock | None = None) -> int:
+    clock = clock or SystemClock()
+    missing = [p for p in paths if not Path(p).exists()]
+    for p in missing:
+        print(f"error: {p}: no such file or folder", file=sys.stderr)
+    async with open_database(config.database.url) as sessions, sessions.begin() as session:
+        report = await import_paths(
+            session, [Path(p) for p in paths if p not in missing], config.parse_options(), clock.now()
+        )
+    print_report(report)
+    return 1 if (missing or not report.ok) else 0
+
+
+async def events_command(config: Config, *, show_all: bool, as_json: bool, clock: Clock | None = None) -> int:
+    clock = clock or SystemClock()
+    async with open_database(config.database.url) as sessions, sessions() as session:
+        if show_all:
+            events = await queries.all_events(session)
+        else:
+            events = await queries.upcoming_events(session, clock.now())
+        if as_json:
+            print(json.dumps([event_to_json(e) for e in events], indent=2, ensure_ascii=False))
+        else:
+            print(format_table(events, "upcoming" if not show_all else "all"))
+    return 0
+
+
+def format_table(events: Sequence[Event], which: str) -> str:
+    if not events:
+        return f"No {which} events. Add event files to the events folder and run `meetup-bot import`."
+    lines = []
+    for event in events:
+        start = local(event, event.starts_at)
+        where = "online" if event.online else (event.location or "venue to be announced")
+        flag = " [cancelled]" if event.cancelled else ""
+        lines.append(
+            f"{start:%a %Y-%m-%d %H:%M %Z}  {event.slug}\n"
+            f"    {event.title}{flag}\n"
+            f"    {', '.join(event.hosting_groups) or '-'} · {where}"
+        )
+    return "\n".join(lines)
+
+
+async def run_command(config: Config, clock: Clock | None = None) -> int:
+    """Import events_dir, then list what is upcoming (the Discord side comes with the bot)."""
+    clock = clock or SystemClock()
+    async with open_database(config.database.url) as sessions:
+        async with sessions.begin() as session:
+            report = await import_paths(session, [config.events_dir], config.parse_options(), clock.now())
+        print_report(report)
+        async with sessions() as session:
+            print(format_table(await queries.upcoming_events(session, clock.now()), "upcoming"))
+    return 0

@@ -1,0 +1,65 @@
+"""Argument parsing and dispatch; config errors exit 2 before anything touches the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+from bot.cli import catalog, run
+from bot.config import ConfigError, config_path, load_config, read_token
+from bot.logs import setup_logging
+
+EXIT_CONFIG = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="meetup-bot", description="A Discord bot for meetup groups.")
+    parser.add_argument("--config", help="config file (default: $MEETUP_BOT_CONFIG, else ./config.yaml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run", help="import events_dir and run the bot (without a token: in the sandbox)"
+    )
+    run.add_argument(
+        "--sandbox-port", type=int, default=0, help="sandbox port without a token (default: free)"
+    )
+    sandbox = commands.add_parser("sandbox", help="run the local Discord-compatible sandbox alone")
+    sandbox.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    imp = commands.add_parser("import", help="import event files or folders (recursive) into the database")
+    imp.add_argument("paths", nargs="+", metavar="PATH")
+    events = commands.add_parser("events", help="list upcoming events (or all with --all)")
+    events.add_argument("--all", action="store_true", help="past events too")
+    events.add_argument("--json", action="store_true", help="a JSON list instead of a table")
+    commands.add_parser("check-config", help="validate the config and print it (token redacted)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    path = config_path(args.config, os.environ)
+    try:
+        config = load_config(path)
+        token = read_token(os.environ)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        print("meetup-bot: the config has problems (above); nothing was changed.", file=sys.stderr)
+        return EXIT_CONFIG
+    setup_logging(args.verbose, secrets=[token] if token else [])
+    try:
+        if args.command == "check-config":
+            return catalog.check_config(config, token)
+        if args.command == "import":
+            return asyncio.run(catalog.import_command(config, args.paths))
+        if args.command == "events":
+            return asyncio.run(catalog.events_command(config, show_all=args.all, as_json=args.json))
+        if args.command == "run":
+            return asyncio.run(run.run_command(config, token, sandbox_port=args.sandbox_port))
+        if args.command == "sandbox":
+            return asyncio.run(run.sandbox_command(config, args.port))
+    except KeyboardInterrupt:
+        return 130
+    raise AssertionError(f"unhandled command {args.command}")

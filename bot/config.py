@@ -1,0 +1,267 @@
+"""Config: read once at start-up from YAML, validated strictly, then passed in."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from bot.catalog.record import ParseOptions
+
+CONFIG_ENV = "MEETUP_BOT_CONFIG"
+DATABASE_URL_ENV = "MEETUP_BOT_DATABASE_URL"
+TOKEN_ENV = "DISCORD_TOKEN"
+TOKEN_FILE_ENV = "DISCORD_TOKEN_FILE"
+
+# Discord snowflakes: positive 64-bit integers (quoted strings are accepted too, as Discord writes them).
+Snowflake = Annotated[int, Field(gt=0, lt=2**64)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseConfig(_Strict):
+    url: str = "sqlite+aiosqlite:///meetup.db"
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, url: str) -> str:
+        if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:/// (a file) or postgresql+asyncpg:// (a server), "
+                f"not {url.split(':', 1)[0]!r}"
+            )
+        return url
+
+
+class DefaultsConfig(_Strict):
+    start_time: time = time(18, 0)
+    duration_minutes: int = Field(default=120, gt=0, le=24 * 60)
+
+    @field_validator("start_time", mode="before")
+    @classmethod
+    def _hh_mm(cls, value: Any) -> Any:
+        if isinstance(value, int):  # YAML 1.1 reads an unquoted 18:00 as the sexagesimal 1080
+            return time(value // 60 % 24, value % 60)
+        if isinstance(value, str):
+            try:
+                hour, minute = value.strip().split(":")
+                return time(int(hour), int(minute))
+            except ValueError:
+                raise ValueError(f'{value!r} is not a time; expected "HH:MM", e.g. "18:00"') from None
+        return value
+
+
+class AllowedMentionsConfig(_Strict):
+    """Who a message from the bot may ping; by default nobody but the member it answers."""
+
+    everyone: bool = False
+    roles: list[Snowflake] = Field(default_factory=list)
+    users: bool = True
+
+
+class DiscordConfig(_Strict):
+    api_base_url: str | None = None
+    gateway_url: str | None = None
+    allowed_mentions: AllowedMentionsConfig = AllowedMentionsConfig()
+
+    @field_validator("api_base_url", "gateway_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://", "ws://", "wss://")):
+            raise ValueError(f"{value!r} is not a URL; expected e.g. http://127.0.0.1:8080/api/v10")
+        return value
+
+
+class GroupConfig(_Strict):
+    name: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)
+    guild_id: Snowflake
+    announce_channel_id: Snowflake
+    organizer_role_id: Snowflake | None = None
+
+
+class Config(_Strict):
+    """The validated config; paths in it are absolute (resolved against the config file's folder)."""
+
+    timezone: str = "America/Chicago"
+    database: DatabaseConfig = DatabaseConfig()
+    defaults: DefaultsConfig = DefaultsConfig()
+    events_dir: Path = Path("events")
+    groups: list[GroupConfig] = Field(min_length=1)
+    discord: DiscordConfig = DiscordConfig()
+    _source: Path = PrivateAttr(default=Path("config.yaml"))
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone; expected e.g. America/Chicago") from None
+        return value
+
+    @model_validator(mode="after")
+    def _unique_groups(self) -> Config:
+        seen: dict[str, str] = {}
+        for index, group in enumerate(self.groups):
+            for name in (group.name, *group.aliases):
+                key = name.casefold()
+                if key in seen and seen[key] != group.name:
+                    raise ValueError(
+                        f"groups[{index}]: the name {name!r} is already used by group {seen[key]!r}; "
+                        "every group name and alias must be unique"
+                    )
+                seen[key] = group.name
+        return self
+
+    @property
+    def source(self) -> Path:
+        return self._source
+
+    def group_for_guild(self, guild_id: int) -> GroupConfig | None:
+        return next((g for g in self.groups if g.guild_id == guild_id), None)
+
+    def parse_options(self) -> ParseOptions:
+        """What the event-file parser needs from this config."""
+        aliases = {name.casefold(): g.name for g in self.groups for name in (g.name, *g.aliases)}
+        return ParseOptions(
+            timezone=self.timezone,
+            default_start=self.defaults.start_time,
+            default_duration=timedelta(minutes=self.defaults.duration_minutes),
+            default_group=self.groups[0].name,
+            group_aliases=aliases,
+        )
+
+    def redacted(self) -> dict[str, Any]:
+        """The effective config as plain data, for `check-config`; holds no secret."""
+        data = self.model_dump(mode="json")
+        data["database"]["url"] = _redact_url(self.database.url)
+        return data
+
+
+class ConfigError(Exception):
+    """Every problem found in a config file, one `file: key.path: what is wrong` line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def config_path(cli_value: str | None, environ: Mapping[str, str]) -> Path:
+    """`--config`, else `$MEETUP_BOT_CONFIG`, else ./config.yaml."""
+    return Path(cli_value or environ.get(CONFIG_ENV) or "config.yaml")
+
+
+def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Read and validate the config file; raise ConfigError listing every problem."""
+    environ = os.environ if environ is None else environ
+    name = path.name
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            [
+                f"{path}: no such file; pass --config PATH or set ${CONFIG_ENV} (see config.yaml in the project)"
+            ]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot be read ({exc})"]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{name}:{mark.line + 1}" if mark is not None else name
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([f"{where}: not valid YAML ({problem}); fix the syntax and try again"]) from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            [f"{name}: expected a mapping of keys (timezone, database, groups, ...) at the top"]
+        )
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError([_describe(name, err) for err in exc.errors()]) from None
+    return _resolve(config, path, environ)
+
+
+def _resolve(config: Config, path: Path, environ: Mapping[str, str]) -> Config:
+    base = path.resolve().parent
+    url = environ.get(DATABASE_URL_ENV) or config.database.url
+    url = _absolute_sqlite_url(url, base)
+    events_dir = config.events_dir if config.events_dir.is_absolute() else base / config.events_dir
+    resolved = config.model_copy(
+        update={"database": DatabaseConfig(url=url), "events_dir": events_dir.resolve()}
+    )
+    resolved._source = path
+    return resolved
+
+
+def _absolute_sqlite_url(url: str, base: Path) -> str:
+    prefix = "sqlite+aiosqlite:///"
+    if not url.startswith(prefix):
+        return url
+    rest = url[len(prefix) :]
+    if not rest or rest.startswith((":memory:", "/")) or rest.startswith("file:"):
+        return url
+    return prefix + str(base / rest)
+
+
+def _redact_url(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url
+
+
+def _describe(name: str, err: Any) -> str:
+    location = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in err["loc"]).lstrip(
+        "."
+    )
+    message = err["msg"]
+    kind = err["type"]
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        message = "unknown key; check its spelling against config.yaml's documented keys"
+    elif kind == "missing":
+        message = "is required but missing"
+    elif err["loc"] and (str(err["loc"][-1]).endswith("_id") or err["loc"][-2:-1] == ("roles",)):
+        message = f"{message} (got {value!r}); expected a Discord id (a positive whole number)"
+    elif message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    elif value is not None and kind not in ("too_short",):
+        message = f"{message} (got {value!r})"
+    if kind == "too_short" and location == "groups":
+        message = "needs at least one group (name, guild_id, announce_channel_id)"
+    return f"{name}: {location}: {message}" if location else f"{name}: {message}"
+
+
+def read_token(environ: Mapping[str, str]) -> str | None:
+    """The Discord bot token from $DISCORD_TOKEN or the file named by $DISCORD_TOKEN_FILE; never logged."""
+    token = environ.get(TOKEN_ENV, "").strip()
+    if token:
+        return token
+    token_file = environ.get(TOKEN_FILE_ENV, "").strip()
+    if token_file:
+        try:
+            return Path(token_file).read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            raise ConfigError([f"${TOKEN_FILE_ENV}: cannot read {token_file} ({exc.strerror})"]) from None
+    return None

@@ -1,0 +1,1 @@
+"""Database: typed models, the async engine and Alembic migrations."""

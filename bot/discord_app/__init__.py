@@ -1,0 +1,1 @@
+"""The Discord side of the bot: the client, error handling and message formatting (no business rules)."""

@@ -1,0 +1,1 @@
+"""RSVPs: who is going, maybe, not going or waitlisted for an event."""

@@ -1,0 +1,104 @@
+"""Members' event commands: /next-event, /events, /event, /agenda. Thin: all answers come from bot.catalog."""
+
+from __future__ import annotations
+
+import math
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.catalog import queries
+from bot.discord_app.client import MeetupBot
+from bot.discord_app.embeds import agenda_embed, event_embed, events_page_embed
+from bot.errors import UserError
+from bot.rsvp.counts import rsvp_counts
+
+PAGE_SIZE = 5
+
+
+class EventsCog(commands.Cog):
+    def __init__(self, bot: MeetupBot) -> None:
+        self.services = bot.services
+
+    def _group(self, interaction: discord.Interaction[MeetupBot]) -> str:
+        group = self.services.group_for_guild(interaction.guild_id)
+        if group is None:  # the tree's check refuses these first; kept for direct calls
+            raise UserError("meetup-bot is not set up for this server.")
+        return group.name
+
+    @app_commands.command(name="next-event", description="The next meetup of this server's group")
+    async def next_event(self, interaction: discord.Interaction[MeetupBot]) -> None:
+        group = self._group(interaction)
+        async with self.services.sessions() as session:
+            event = await queries.require_next_event(session, self.services.clock.now(), group)
+            counts = await rsvp_counts(session, event.id)
+        await interaction.response.send_message(
+            f"Next {group} meetup: **{event.title}**",
+            embed=event_embed(event, going=counts.going, maybe=counts.maybe),
+        )
+
+    @app_commands.command(name="events", description="Upcoming meetups of this server's group")
+    @app_commands.describe(page="Which page of the list (5 events a page)")
+    async def events(
+        self, interaction: discord.Interaction[MeetupBot], page: app_commands.Range[int, 1, 1000] = 1
+    ) -> None:
+        group = self._group(interaction)
+        now = self.services.clock.now()
+        async with self.services.sessions() as session:
+            total = await queries.count_upcoming(session, now, group=group)
+            if total == 0:
+                raise queries.NoUpcomingEvent(group)
+            pages = math.ceil(total / PAGE_SIZE)
+            if page > pages:
+                raise UserError(
+                    f"There are only {pages} page(s) of upcoming events; try `/events page:{pages}`."
+                )
+            events = await queries.upcoming_events(
+                session, now, group=group, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+            )
+        await interaction.response.send_message(embed=events_page_embed(events, page, pages, group))
+
+    @app_commands.command(name="event", description="One meetup, past or upcoming")
+    @app_commands.describe(slug="Start typing the event's title")
+    async def event(self, interaction: discord.Interaction[MeetupBot], slug: str) -> None:
+        group = self._group(interaction)
+        async with self.services.sessions() as session:
+            event = await queries.event_by_slug(session, slug.strip())
+            counts = await rsvp_counts(session, event.id)
+        if group not in event.hosting_groups:
+            raise UserError(f"`{slug}` is not an event of {group}. Use /events to see this server's events.")
+        await interaction.response.send_message(
+            embed=event_embed(event, going=counts.going, maybe=counts.maybe)
+        )
+
+    @event.autocomplete("slug")
+    async def event_slug(
+        self, interaction: discord.Interaction[MeetupBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        group = self._group(interaction)
+        now = self.services.clock.now()
+        async with self.services.sessions() as session:
+            found = await queries.search_events(session, now, current, group=group, limit=25)
+        return [
+            app_commands.Choice(name=_choice_name(e.title, f"{e.starts_at:%Y-%m-%d}"), value=e.slug)
+            for e in found
+        ]
+
+    @app_commands.command(name="agenda", description="Today's or the next meetup's agenda")
+    async def agenda(self, interaction: discord.Interaction[MeetupBot]) -> None:
+        group = self._group(interaction)
+        async with self.services.sessions() as session:
+            event = await queries.require_next_event(session, self.services.clock.now(), group)
+        await interaction.response.send_message(embed=agenda_embed(event))
+
+
+def _choice_name(title: str, day: str) -> str:
+    suffix = f" · {day}"
+    room = 100 - len(suffix)
+    return (title if len(title) <= room else title[: room - 1] + "…") + suffix
+
+
+async def setup(bot: commands.Bot) -> None:
+    assert isinstance(bot, MeetupBot)
+    await bot.add_cog(EventsCog(bot))

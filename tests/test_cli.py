@@ -1,0 +1,143 @@
+"""The `meetup-bot` command line, run as a real process against a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.script import ScriptDirectory
+
+from bot.db.engine import alembic_config
+from tests.conftest import CORPUS
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def cli(config_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_TOKEN", "MEETUP_BOT"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config_file), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=config_file.parent,
+        timeout=120,
+    )
+
+
+def test_import_then_events_json(config_file: Path) -> None:
+    events = config_file.parent / "events"
+    shutil.copytree(PROJECT / "events", events, dirs_exist_ok=True)
+    result = cli(config_file, "import", str(events))
+    assert result.returncode == 0, result.stderr
+    assert "imported 3 new, 0 updated, 0 unchanged; 1 skipped, 0 failed" in result.stdout
+    assert "notice:" in result.stderr and "README.md: skipped" in result.stderr
+
+    again = cli(config_file, "import", str(events))
+    assert "imported 0 new, 0 updated, 3 unchanged" in again.stdout
+
+    listed = cli(config_file, "events", "--all", "--json")
+    assert listed.returncode == 0, listed.stderr
+    data = json.loads(listed.stdout)
+    assert [e["slug"] for e in data] == [
+        "2026-10-21-ProfilingWithPprof",
+        "2026-12-16-ContextCancellation",
+        "2027-01-20-WasmAndGo",
+    ]
+    pprof, context, wasm = data
+    keys = {"slug", "title", "starts_at", "ends_at", "timezone", "online", "location", "geo", "presenters"}
+    keys |= {"hosting_groups", "reported", "reported_by_group", "agenda", "links", "source"}
+    assert keys <= set(pprof)
+    assert pprof["starts_at"] == "2026-10-21T17:30:00-05:00"  # CDT
+    assert pprof["geo"] == [38.627003, -90.199402]
+    assert pprof["location"] == "Example Coworking, 100 Market St, Suite 200, St. Louis, MO 63101"
+    assert pprof["reported"] == {"membership": 710, "rsvps": 24, "attendance": 15}
+    assert context["presenters"] == ["Priya Raman", "Luis Ortega"]
+    assert context["capacity"] == 40
+    assert context["starts_at"] == "2026-12-16T17:30:00-06:00"  # CST
+    assert wasm["online"] is True and wasm["location"] == "YouTube"
+    assert (wasm["starts_at"], wasm["ends_at"]) == ("2027-01-20T18:00:00-06:00", "2027-01-20T19:30:00-06:00")
+
+
+def test_import_exit_status_is_1_when_a_file_fails(config_file: Path) -> None:
+    events = config_file.parent / "events"
+    (events / "broken.md").write_text("# Broken\n\n## Meta\n| | |\n| --- | --- |\n| **Where:** | Online |\n")
+    shutil.copytree(PROJECT / "events" / "2027-01-20-WasmAndGo", events / "2027-01-20-WasmAndGo")
+    result = cli(config_file, "import", str(events), str(events / "missing.md"))
+    assert result.returncode == 1
+    assert "imported 1 new" in result.stdout
+    assert f"error: {events / 'broken.md'}" in result.stderr and "When" in result.stderr
+    assert f"error: {events / 'missing.md'}: no such file or folder" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_import_creates_the_schema_with_alembic(config_file: Path) -> None:
+    shutil.copytree(PROJECT / "events", config_file.parent / "events", dirs_exist_ok=True)
+    result = cli(config_file, "import", str(config_file.parent / "events"))
+    assert result.returncode == 0, result.stderr
+    db = config_file.parent / "meetup.db"
+    with sqlite3.connect(db) as connection:
+        (version,) = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def test_run_without_token_starts_the_sandbox_and_stops_on_sigterm(config_file: Path) -> None:
+    shutil.copytree(PROJECT / "events", config_file.parent / "events", dirs_exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_TOKEN", "MEETUP_BOT"))}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "--config",
+        str(config_file),
+        "run",
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=env,
+        cwd=config_file.parent,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    try:
+        async with asyncio.timeout(60):
+            while not lines or "the bot is ready" not in lines[-1]:
+                line = await process.stdout.readline()
+                assert line, "run ended early:\n" + "".join(lines)
+                lines.append(line.decode())
+        output = "".join(lines)
+        assert re.search(r"^sandbox: http://127\.0\.0\.1:\d+$", output, re.M), output
+        assert "imported 3 new" in output
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(30):
+            rest = (await process.stdout.read()).decode()
+            assert await process.wait() == 0, rest
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert "Traceback" not in output + rest
+    assert not (config_file.parent / "meetup.db").exists()  # the sandbox run keeps its data to itself
+
+
+def test_corpus_imports_without_error(config_file: Path) -> None:
+    if not CORPUS.is_dir():
+        pytest.skip("../shared/corpus/stlgo-presentations is absent (a user's clone has no ../shared)")
+    result = cli(config_file, "import", str(CORPUS))
+    assert result.returncode == 0, result.stderr
+    assert "imported 29 new, 0 updated, 0 unchanged; 1 skipped, 0 failed" in result.stdout  # SOURCE.md
+    data = json.loads(cli(config_file, "events", "--all", "--json").stdout)
+    by_slug = {e["slug"]: e for e in data}
+    failure = by_slug["2022-11-16-FailureIsNotAnOption"]
+    assert failure["reported"] == {"membership": 1027, "rsvps": 23, "attendance": 4}
+    assert failure["hosting_groups"] == ["StLGo", "Kubernetes & Cloud Native STL"]
+    assert failure["starts_at"] == "2022-11-16T17:30:00-06:00"
