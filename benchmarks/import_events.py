@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.catalog.importer import parse_paths, store_records
+from bot.catalog.importer import parse_paths, store_events
 from bot.catalog.record import ParseOptions
 from bot.db.engine import open_database
 
@@ -91,16 +91,16 @@ async def run(count: int) -> None:
             batch = parse_paths([folder], options)
             parsed = time.perf_counter()
             async with sessions.begin() as session:
-                report = await store_records(session, batch.records, datetime.now(UTC))
+                report = await store_events(session, batch.events, datetime.now(UTC))
             stored = time.perf_counter()
             async with sessions.begin() as session:
-                again = await store_records(
-                    session, parse_paths([folder], options).records, datetime.now(UTC)
-                )
+                again = await store_events(session, parse_paths([folder], options).events, datetime.now(UTC))
             reimport = time.perf_counter() - stored
 
     assert not batch.errors, batch.errors[:3]
-    assert len(report.created) == count and len(again.unchanged) == count
+    assert len(report.created) == count, (len(report.created), batch.errors[:2]) and len(
+        again.unchanged
+    ) == count
     total = stored - started
     print(f"files: {count}")
     print(f"read only (warm cache): {read_s:.3f} s")

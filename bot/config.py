@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from datetime import time, timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -29,6 +31,18 @@ TOKEN_FILE_ENV = "DISCORD_TOKEN_FILE"
 
 # Discord snowflakes: positive 64-bit integers (quoted strings are accepted too, as Discord writes them).
 Snowflake = Annotated[int, Field(gt=0, lt=2**64)]
+
+
+def _parse_hh_mm(value: Any) -> Any:
+    if isinstance(value, int):  # YAML 1.1 reads an unquoted 18:00 as the sexagesimal 1080
+        return time(value // 60 % 24, value % 60)
+    if isinstance(value, str):
+        try:
+            hour, minute = value.strip().split(":")
+            return time(int(hour), int(minute))
+        except ValueError:
+            raise ValueError(f'{value!r} is not a time; expected "HH:MM", e.g. "18:00"') from None
+    return value
 
 
 class _Strict(BaseModel):
@@ -56,15 +70,7 @@ class DefaultsConfig(_Strict):
     @field_validator("start_time", mode="before")
     @classmethod
     def _hh_mm(cls, value: Any) -> Any:
-        if isinstance(value, int):  # YAML 1.1 reads an unquoted 18:00 as the sexagesimal 1080
-            return time(value // 60 % 24, value % 60)
-        if isinstance(value, str):
-            try:
-                hour, minute = value.strip().split(":")
-                return time(int(hour), int(minute))
-            except ValueError:
-                raise ValueError(f'{value!r} is not a time; expected "HH:MM", e.g. "18:00"') from None
-        return value
+        return _parse_hh_mm(value)
 
 
 class AllowedMentionsConfig(_Strict):
@@ -88,12 +94,91 @@ class DiscordConfig(_Strict):
         return value
 
 
+_DURATION = re.compile(r"^\s*(\d+)\s*(d|h|m|s)\s*$")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+
+
+def parse_duration(value: Any) -> Any:
+    """ "7d", "2h", "5m", "30s" (or a whole number of minutes) as a timedelta."""
+    if isinstance(value, timedelta) or value is None:
+        return value
+    if isinstance(value, int):
+        return timedelta(minutes=value)
+    match = _DURATION.match(str(value))
+    if match is None:
+        raise ValueError(f'{value!r} is not a duration; expected e.g. "7d", "2h", "5m" or "0m"')
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class QuietHours(_Strict):
+    """Local hours (in `timezone`) when only agenda reminders are posted; others wait until `end`."""
+
+    start: time
+    end: time
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _hh_mm(cls, value: Any) -> Any:
+        return _parse_hh_mm(value)
+
+
+class AgendaRemindersConfig(_Strict):
+    enabled: bool = True
+    before_item: Duration = timedelta(0)
+    # the item whose title contains one of these words gets an extra reminder `before_main` ahead
+    main_keywords: list[str] = Field(default_factory=lambda: ["main presentation", "feature presentation"])
+    before_main: Duration = timedelta(minutes=5)
+
+
+class AnnouncementsConfig(_Strict):
+    """What the bot posts before an event, and when."""
+
+    lead_time: Duration = timedelta(days=7)
+    reminders: list[Duration] = Field(default_factory=lambda: [timedelta(days=1), timedelta(hours=2)])
+    agenda: AgendaRemindersConfig = AgendaRemindersConfig()
+    mention_role_id: Snowflake | None = None
+    quiet_hours: QuietHours | None = None
+    log_channel_id: Snowflake | None = None
+    scheduled_events: bool = True
+
+
+class AnnouncementsOverride(_Strict):
+    """Per-group changes to `announcements`; keys left out keep the global value."""
+
+    lead_time: Duration | None = None
+    reminders: list[Duration] | None = None
+    agenda: AgendaRemindersConfig | None = None
+    mention_role_id: Snowflake | None = None
+    quiet_hours: QuietHours | None = None
+    log_channel_id: Snowflake | None = None
+    scheduled_events: bool | None = None
+
+
+class RsvpEmojis(_Strict):
+    going: str = "✅"
+    maybe: str = "🤔"
+    not_going: str = "❌"
+
+
+class RsvpConfig(_Strict):
+    emojis: RsvpEmojis = RsvpEmojis()
+    default_capacity: int | None = Field(default=None, gt=0)
+    dm_members: bool = True
+    # at most one announcement edit per this many seconds while RSVPs pour in (plus a final exact one)
+    edit_interval_seconds: float = Field(default=2.0, ge=0, le=60)
+
+
 class GroupConfig(_Strict):
     name: str = Field(min_length=1)
     aliases: list[str] = Field(default_factory=list)
     guild_id: Snowflake
     announce_channel_id: Snowflake
     organizer_role_id: Snowflake | None = None
+    organizer_channel_id: Snowflake | None = None
+    announcements: AnnouncementsOverride = AnnouncementsOverride()
 
 
 class Config(_Strict):
@@ -105,6 +190,8 @@ class Config(_Strict):
     events_dir: Path = Path("events")
     groups: list[GroupConfig] = Field(min_length=1)
     discord: DiscordConfig = DiscordConfig()
+    announcements: AnnouncementsConfig = AnnouncementsConfig()
+    rsvp: RsvpConfig = RsvpConfig()
     _source: Path = PrivateAttr(default=Path("config.yaml"))
 
     @field_validator("timezone")
@@ -136,6 +223,15 @@ class Config(_Strict):
 
     def group_for_guild(self, guild_id: int) -> GroupConfig | None:
         return next((g for g in self.groups if g.guild_id == guild_id), None)
+
+    def group_named(self, name: str) -> GroupConfig | None:
+        return next((g for g in self.groups if g.name == name), None)
+
+    def announcements_for(self, group: GroupConfig) -> AnnouncementsConfig:
+        """The global `announcements` with the group's own overrides applied."""
+        override = group.announcements
+        changes = {name: getattr(override, name) for name in type(override).model_fields}
+        return self.announcements.model_copy(update={k: v for k, v in changes.items() if v is not None})
 
     def parse_options(self) -> ParseOptions:
         """What the event-file parser needs from this config."""

@@ -108,18 +108,26 @@ def load_event_file(path: Path, options: ParseOptions) -> EventRecord:
     Raises EventFileError for anything wrong with the file or its content, and NotAnEvent for a
     markdown page that holds no event (an index page).
     """
+    return parse_event_text(path, read_event_text(path), options)
+
+
+def read_event_text(path: Path) -> str:
+    """The text of an event file; EventFileError if it is not a readable UTF-8 event file."""
     source = str(path)
-    suffix = path.suffix.casefold()
-    if suffix not in EVENT_SUFFIXES:
+    if path.suffix.casefold() not in EVENT_SUFFIXES:
         problem = (
             _folder_problem(path) if path.is_dir() else f"is not an event file; expected {_SUFFIXES_TEXT}"
         )
         raise EventFileError(source, None, problem)
-    text = _decode(_read(path), source)
+    return _decode(_read(path), source)
+
+
+def parse_event_text(path: Path, text: str, options: ParseOptions) -> EventRecord:
+    """Parse the text of the event file at `path`, by its extension."""
     slug = slug_for(path)
-    if suffix in MARKDOWN_SUFFIXES:
-        return parse_markdown(text, slug=slug, source=source, options=options)
-    return parse_yaml(text, slug=slug, source=source, options=options)
+    if path.suffix.casefold() in MARKDOWN_SUFFIXES:
+        return parse_markdown(text, slug=slug, source=str(path), options=options)
+    return parse_yaml(text, slug=slug, source=str(path), options=options)
 
 
 def _walk(folder: Path) -> Iterator[Path]:

@@ -82,6 +82,9 @@ class EventFileError(Exception):
         where = f"{path}:{line}" if line else path
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self) -> tuple[type[EventFileError], tuple[str, int | None, str]]:
+        return (EventFileError, (self.path, self.line, self.message))
+
 
 class NotAnEvent(Exception):
     """A file in the events folder that holds no event (an index page, say)."""
@@ -90,3 +93,6 @@ class NotAnEvent(Exception):
         self.path = path
         self.reason = reason
         super().__init__(f"{path}: skipped, {reason}")
+
+    def __reduce__(self) -> tuple[type[NotAnEvent], tuple[str, str]]:
+        return (NotAnEvent, (self.path, self.reason))
