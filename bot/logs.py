@@ -23,13 +23,29 @@ class RedactFilter(logging.Filter):
         return True
 
 
+class DropVoiceWarnings(logging.Filter):
+    """The bot never joins voice; discord.py's warnings about missing voice libraries are noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "voice will NOT be supported" not in record.getMessage()
+
+
 def setup_logging(verbose: bool = False, secrets: list[str] | None = None) -> None:
     """One handler on the root logger; discord.py's chatter is kept at WARNING unless verbose."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
     handler.addFilter(RedactFilter(secrets or []))
+    handler.addFilter(DropVoiceWarnings())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for noisy in ("discord", "aiosqlite", "sqlalchemy", "alembic", "apscheduler", "aiohttp.access"):
+    for noisy in (
+        "discord",
+        "aiosqlite",
+        "sqlalchemy",
+        "alembic",
+        "apscheduler",
+        "aiohttp.access",
+        "bot.sandbox",
+    ):
         logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.WARNING)
