@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 
 import discord
@@ -9,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.catalog import queries
+from bot.checkin.ics import calendar
 from bot.discord_app.client import MeetupBot
 from bot.discord_app.embeds import agenda_embed, event_embed, events_page_embed
 from bot.errors import UserError
@@ -30,12 +32,14 @@ class EventsCog(commands.Cog):
     @app_commands.command(name="next-event", description="The next meetup of this server's group")
     async def next_event(self, interaction: discord.Interaction[MeetupBot]) -> None:
         group = self._group(interaction)
+        now = self.services.clock.now()
         async with self.services.sessions() as session:
-            event = await queries.require_next_event(session, self.services.clock.now(), group)
+            event = await queries.require_next_event(session, now, group)
             counts = await rsvp_counts(session, event.id)
         await interaction.response.send_message(
             f"Next {group} meetup: **{event.title}**",
             embed=event_embed(event, going=counts.going, maybe=counts.maybe),
+            file=discord.File(io.BytesIO(calendar([event], now).encode()), filename=f"{event.slug}.ics"),
         )
 
     @app_commands.command(name="events", description="Upcoming meetups of this server's group")

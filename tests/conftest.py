@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Config, load_config
 from bot.db.engine import open_database
+from tests.spec_check import recorder, spec  # noqa: F401  (fixtures shared by sandbox and e2e tests)
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CORPUS = SHARED / "corpus" / "stlgo-presentations"

@@ -5,26 +5,50 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from itertools import chain, islice
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import JSON, Column, DateTime, MetaData, Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeEngine
 
-from bot.catalog.files import iter_event_files
-from bot.catalog.prepared import Outcome, PreparedEvent, load_all, prepare
+from bot.catalog.files import iter_event_files, slug_for
+from bot.catalog.prepared import JSON_COLUMNS, Outcome, PreparedEvent, Unchanged, load_all, prepare
 from bot.catalog.record import EventFileError, EventRecord, NotAnEvent, ParseOptions
 from bot.db.models import Event, EventGroup
+from bot.db.types import JSONText, UTCDateTime
 
 log = logging.getLogger(__name__)
 
-_CHUNK = 500
+_CHUNK = 500  # ids per IN (...) query: well under SQLite's and PostgreSQL's parameter limits
 # below this many files a process pool costs more than it saves
-PARALLEL_FROM = 1000  # ids per IN (...) query: well under SQLite's and PostgreSQL's parameter limits
+PARALLEL_FROM = 1000
+_PARSE_CHUNK = 250  # files per worker task: small enough to spread evenly and to overlap with the walk
+
+
+def _bind_type(column: Column[Any]) -> TypeEngine[Any]:
+    if isinstance(column.type, UTCDateTime):
+        return DateTime(timezone=False)
+    if isinstance(column.type, JSON):
+        assert column.name in JSON_COLUMNS, f"events.{column.name} is JSON: add it to prepared.JSON_COLUMNS"
+        return JSONText()
+    return column.type
+
+
+_EVENT_GROUPS = cast(Table, EventGroup.__table__)
+
+# The `events` table as the importer writes it: the same table and SQL, but bound with the values a
+# PreparedEvent holds (JSON text, naive UTC times), so binding 10,000 rows encodes nothing again.
+_EVENTS = Table(
+    Event.__tablename__,
+    MetaData(),
+    *(Column(c.name, _bind_type(c), primary_key=c.primary_key) for c in cast(Table, Event.__table__).columns),
+)
 
 
 @dataclass
@@ -51,29 +75,74 @@ class ImportReport:
 
 @dataclass
 class ParsedBatch:
+    """The files under the given paths: events to store, unchanged ones (not parsed), skips and errors."""
+
     events: list[PreparedEvent] = field(default_factory=list)
     skipped: list[NotAnEvent] = field(default_factory=list)
     errors: list[EventFileError] = field(default_factory=list)
+    # files whose text hashes like the stored event (only with `stored`): not parsed, nothing to write
+    unchanged: list[Unchanged] = field(default_factory=list)
+    # `events` and `unchanged` together, in file order
+    accepted: list[PreparedEvent | Unchanged] = field(default_factory=list)
 
 
-def _load_parallel(files: list[Path], options: ParseOptions, workers: int) -> list[Outcome]:
-    """Parsing is CPU-bound pure Python: big imports use every core, in file order."""
-    size = -(-len(files) // workers)
-    chunks = [files[i : i + size] for i in range(0, len(files), size)]
-    # forkserver: workers start from a clean process, not a fork of this one and its database threads
+def _load_parallel(
+    files: Iterable[Path], options: ParseOptions, workers: int, stored: Mapping[str, str] | None
+) -> list[Outcome]:
+    """Parsing is CPU-bound pure Python: big imports use every core, in file order.
+
+    Files go to the workers in chunks while the folder is still being walked, so that starting the
+    workers, walking, parsing and receiving the results overlap.
+    """
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=len(chunks), mp_context=context) as pool:
-        return [outcome for chunk in pool.map(load_all, chunks, [options] * len(chunks)) for outcome in chunk]
+    # forkserver: workers start from a clean process, not a fork of this one and its database threads;
+    # the server imports the (SQLAlchemy-free) parser once, so that each worker starts with it
+    context.set_forkserver_preload([load_all.__module__])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [
+            # each worker gets the stored hashes of its own files only
+            pool.submit(load_all, chunk, options, _stored_for(chunk, stored) if stored else None)
+            for chunk in _chunks(files, _PARSE_CHUNK)
+        ]
+        return [outcome for future in futures for outcome in future.result()]
 
 
-def parse_paths(paths: Iterable[Path], options: ParseOptions, *, workers: int | None = None) -> ParsedBatch:
-    """Parse every event file under `paths`; a slug claimed by two files is an error for the second."""
-    files = list(iter_event_files(paths))
+def _chunks(items: Iterable[Path], size: int) -> Iterator[list[Path]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _stored_for(files: list[Path], stored: Mapping[str, str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for path in files:
+        slug = slug_for(path)
+        digest = stored.get(slug)
+        if digest is not None:
+            found[slug] = digest
+    return found
+
+
+def parse_paths(
+    paths: Iterable[Path],
+    options: ParseOptions,
+    *,
+    workers: int | None = None,
+    stored: Mapping[str, str] | None = None,
+) -> ParsedBatch:
+    """Parse every event file under `paths`; a slug claimed by two files is an error for the second.
+
+    `stored` ({slug: content hash} of what the database holds) lets unchanged files skip parsing: they
+    come back in `unchanged` instead of `events`.
+    """
+    found = iter_event_files(paths)
+    files = list(islice(found, PARALLEL_FROM))
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers > 1 and len(files) >= PARALLEL_FROM:
-        outcomes = _load_parallel(files, options, workers)
+        outcomes = _load_parallel(chain(files, found), options, workers, stored)
     else:
-        outcomes = load_all(files, options)
+        files.extend(found)
+        outcomes = load_all(files, options, stored)
     batch = ParsedBatch()
     sources: dict[str, str] = {}
     for outcome in outcomes:
@@ -88,7 +157,11 @@ def parse_paths(paths: Iterable[Path], options: ParseOptions, *, workers: int | 
             message = f"slug {outcome.slug!r} is already used by {first}; rename one of the two files"
             batch.errors.append(EventFileError(outcome.source, None, message))
             continue
-        batch.events.append(outcome)
+        if isinstance(outcome, Unchanged):
+            batch.unchanged.append(outcome)
+        else:
+            batch.events.append(outcome)
+        batch.accepted.append(outcome)
     return batch
 
 
@@ -100,6 +173,7 @@ async def store_records(session: AsyncSession, records: Sequence[EventRecord], n
 async def store_events(session: AsyncSession, events: Sequence[PreparedEvent], now: datetime) -> ImportReport:
     """`store_records` for events already prepared (by the parsing workers)."""
     report = ImportReport()
+    now = now.astimezone(UTC).replace(tzinfo=None)  # rows are bound as naive UTC (see _EVENTS)
     rows = {event.slug: (event.row, event.groups) for event in events}
     existing: dict[str, tuple[int, str]] = {}
     slugs = list(rows)
@@ -126,17 +200,17 @@ async def store_events(session: AsyncSession, events: Sequence[PreparedEvent], n
     connection = await session.connection()
     ids: dict[str, int] = {}
     if new_rows:
-        await connection.execute(insert(Event.__table__), new_rows)
+        await connection.execute(insert(_EVENTS), new_rows)
         ids.update(await _ids_by_slug(session, [row["slug"] for row in new_rows]))
     if changed_rows:
         await connection.execute(
-            update(Event.__table__).where(Event.__table__.c.id == bindparam("_id")),
+            update(_EVENTS).where(_EVENTS.c.id == bindparam("_id")),
             [{**row, "_id": row["id"]} for row in changed_rows],
         )
         changed_ids = [row["id"] for row in changed_rows]
         for start in range(0, len(changed_ids), _CHUNK):
             chunk_ids = changed_ids[start : start + _CHUNK]
-            await connection.execute(delete(EventGroup.__table__).where(EventGroup.event_id.in_(chunk_ids)))
+            await connection.execute(delete(_EVENT_GROUPS).where(EventGroup.event_id.in_(chunk_ids)))
         ids.update({row["slug"]: row["id"] for row in changed_rows})
 
     group_rows = [
@@ -145,7 +219,7 @@ async def store_events(session: AsyncSession, events: Sequence[PreparedEvent], n
         for position, name in enumerate(rows[slug][1])
     ]
     if group_rows:
-        await connection.execute(insert(EventGroup.__table__), group_rows)
+        await connection.execute(insert(_EVENT_GROUPS), group_rows)
     return report
 
 
@@ -159,15 +233,36 @@ async def _ids_by_slug(session: AsyncSession, slugs: list[str]) -> dict[str, int
     return ids
 
 
+async def _stored_warnings(session: AsyncSession, slugs: list[str]) -> dict[str, list[str]]:
+    """The warnings stored with these events (an unchanged file still reports its warnings)."""
+    found: dict[str, list[str]] = {}
+    for start in range(0, len(slugs), _CHUNK):
+        result = await session.execute(
+            select(Event.slug, Event.warnings).where(Event.slug.in_(slugs[start : start + _CHUNK]))
+        )
+        found.update({slug: warnings for slug, warnings in result})
+    return found
+
+
 async def import_paths(
     session: AsyncSession, paths: Iterable[Path], options: ParseOptions, now: datetime
 ) -> ImportReport:
-    """Parse and store; the caller's session commits (one transaction for the whole batch)."""
-    batch = parse_paths(paths, options)
+    """Parse and store; the caller's session commits (one transaction for the whole batch).
+
+    Files whose text is what the stored event was made from are not parsed again.
+    """
+    stored = {slug: digest for slug, digest in await session.execute(select(Event.slug, Event.content_hash))}
+    batch = parse_paths(paths, options, stored=stored)
     report = await store_events(session, batch.events, now)
+    report.unchanged = [item.slug for item in batch.unchanged] + report.unchanged
     report.skipped = batch.skipped
     report.errors = batch.errors
-    report.warnings = [f"{e.source}: {w}" for e in batch.events for w in e.row["warnings"]]
+    kept = await _stored_warnings(session, [item.slug for item in batch.unchanged])
+    report.warnings = [
+        f"{item.source}: {w}"
+        for item in batch.accepted
+        for w in (item.warnings if isinstance(item, PreparedEvent) else kept.get(item.slug, []))
+    ]
     for notice in batch.skipped:
         log.info("%s", notice)
     for error in batch.errors:

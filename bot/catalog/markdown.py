@@ -1120,6 +1120,13 @@ def _agenda(text: str, sections: Iterable[_Section], ctx: Context) -> list[RawAg
     return items
 
 
+def _unescape(text: str) -> str:
+    """`html.unescape`, with a quick path for text whose only entity is "&amp;" (prose: "Go &amp; Rust")."""
+    if text.count("&") == text.count("&amp;"):
+        return text.replace("&amp;", "&")
+    return html.unescape(text)
+
+
 def _sections(text: str, sections: Iterable[_Section]) -> dict[str, str]:
     out: dict[str, str] = {}
     for sec in sections:
@@ -1127,7 +1134,7 @@ def _sections(text: str, sections: Iterable[_Section]) -> dict[str, str]:
             continue
         body = text[sec.start : sec.end].strip()
         if "&" in body:
-            body = html.unescape(body)
+            body = _unescape(body)
         out[sec.name] = f"{out[sec.name]}\n\n{body}" if sec.name in out else body
     return out
 

@@ -7,21 +7,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.catalog.files import parse_event_text, read_event_text
+from bot.catalog.files import parse_event_text, read_event_text, slug_for
 from bot.catalog.record import EventFileError, EventRecord, NotAnEvent, ParseOptions
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PreparedEvent:
-    """An event ready for the database: the `events` row (plain values, UTC times) and its groups."""
+    """An event ready for the database: the `events` row and its groups (and warnings, for the report).
+
+    The row is what the database takes without further work, so that the parent process only binds it:
+    the JSON columns (`JSON_COLUMNS`) hold their JSON text, encoded here (in the parsing workers), and
+    the times are naive UTC. It is also much cheaper to pass between processes than nested values.
+    """
 
     row: dict[str, Any]
     groups: list[str]
+    warnings: list[str]
 
     @property
     def slug(self) -> str:
@@ -32,52 +39,87 @@ class PreparedEvent:
         return str(self.row["source"])
 
 
+@dataclass(frozen=True, slots=True)
+class Unchanged:
+    """A file whose text hash equals the stored event's: not parsed again, its row stays as it is."""
+
+    slug: str
+    source: str
+
+
+# The `events` columns a prepared row holds as JSON text (see bot.db.types.JSONText).
+JSON_COLUMNS = (
+    "title_notes",
+    "presenters",
+    "links",
+    "agenda",
+    "sections",
+    "reported_by_group",
+    "warnings",
+)
+_json = json.JSONEncoder().encode  # what json.dumps does with its defaults, minus the call layers
+
+
 # Bump when the parser reads the same text differently, so that every event is stored again.
 PARSER_VERSION = "1"
 
 
 def prepare(record: EventRecord, content_hash: str | None = None) -> PreparedEvent:
-    return PreparedEvent(record_to_row(record, content_hash), list(dict.fromkeys(record.hosting_groups)))
+    return PreparedEvent(
+        record_to_row(record, content_hash), list(dict.fromkeys(record.hosting_groups)), list(record.warnings)
+    )
 
 
-def text_hash(text: str, options: ParseOptions) -> str:
-    """Identifies what an event's row is made from: the file's text, the parser and the config it used."""
-    return hashlib.sha256(f"{PARSER_VERSION}\0{options!r}\0{text}".encode()).hexdigest()
+def text_hash(text: str, options: ParseOptions, prefix: str | None = None) -> str:
+    """Identifies what an event's row is made from: the file's text, the parser and the config it used.
+
+    `prefix` is `hash_prefix(options)`, for callers that hash many files with the same options.
+    """
+    return hashlib.sha256(f"{prefix or hash_prefix(options)}{text}".encode()).hexdigest()
+
+
+def hash_prefix(options: ParseOptions) -> str:
+    return f"{PARSER_VERSION}\0{options!r}\0"
 
 
 def record_to_row(record: EventRecord, content_hash: str | None = None) -> dict[str, Any]:
-    """The `events` columns for a record (without id and timestamps), plus its content hash."""
+    """The `events` columns for a record (without id and timestamps), plus its content hash.
+
+    JSON columns are JSON text and times naive UTC: the values the database is given, ready to bind.
+    """
     row: dict[str, Any] = {
         "slug": record.slug,
         "title": record.title,
-        "title_notes": list(record.title_notes),
-        "starts_at": record.starts_at.astimezone(UTC),
-        "ends_at": record.ends_at.astimezone(UTC),
+        "title_notes": _json(record.title_notes),
+        "starts_at": record.starts_at.astimezone(UTC).replace(tzinfo=None),
+        "ends_at": record.ends_at.astimezone(UTC).replace(tzinfo=None),
         "timezone": record.timezone,
         "online": record.online,
         "location": record.location,
         "stream_url": record.stream_url,
         "geo_lat": record.geo[0] if record.geo else None,
         "geo_lon": record.geo[1] if record.geo else None,
-        "presenters": list(record.presenters),
-        "links": list(record.links),
-        "agenda": [
-            {
-                "starts_at": item.starts_at.isoformat(),
-                "ends_at": item.ends_at.isoformat() if item.ends_at else None,
-                "title": item.title,
-            }
-            for item in record.agenda
-        ],
-        "sections": dict(record.sections),
+        "presenters": _json(record.presenters),
+        "links": _json(record.links),
+        "agenda": _json(
+            [
+                {
+                    "starts_at": item.starts_at.isoformat(),
+                    "ends_at": item.ends_at.isoformat() if item.ends_at else None,
+                    "title": item.title,
+                }
+                for item in record.agenda
+            ]
+        ),
+        "sections": _json(record.sections),
         "reported_membership": record.reported.get("membership"),
         "reported_rsvps": record.reported.get("rsvps"),
         "reported_attendance": record.reported.get("attendance"),
-        "reported_by_group": {k: dict(v) for k, v in record.reported_by_group.items()},
+        "reported_by_group": _json(record.reported_by_group),
         "capacity": record.capacity,
         "cancelled": record.cancelled,
         "source": record.source,
-        "warnings": list(record.warnings),
+        "warnings": _json(record.warnings),
     }
     row["content_hash"] = content_hash or _content_hash(row, record.hosting_groups)
     return row
@@ -94,16 +136,30 @@ def _json_default(value: object) -> str:
     raise TypeError(type(value).__name__)
 
 
-Outcome = PreparedEvent | NotAnEvent | EventFileError
+Outcome = PreparedEvent | Unchanged | NotAnEvent | EventFileError
 
 
-def load_all(files: list[Path], options: ParseOptions) -> list[Outcome]:
-    """Parse files in order; each becomes a prepared row, a skip notice or an error (runs in workers too)."""
+def load_all(
+    files: list[Path], options: ParseOptions, stored: Mapping[str, str] | None = None
+) -> list[Outcome]:
+    """Parse files in order; each becomes a prepared row, a skip notice or an error (runs in workers too).
+
+    `stored` maps slugs to the content hashes already in the database: a file whose text hashes the
+    same is not parsed again and becomes `Unchanged` (the hash covers the text, the parser version and
+    the options, so parsing it would give the stored row).
+    """
     outcomes: list[Outcome] = []
+    prefix = hash_prefix(options)
     for path in files:
         try:
             text = read_event_text(path)
-            outcomes.append(prepare(parse_event_text(path, text, options), text_hash(text, options)))
+            digest = text_hash(text, options, prefix)
+            if stored:
+                slug = slug_for(path)
+                if stored.get(slug) == digest:
+                    outcomes.append(Unchanged(slug, str(path)))
+                    continue
+            outcomes.append(prepare(parse_event_text(path, text, options), digest))
         except (NotAnEvent, EventFileError) as problem:
             outcomes.append(problem)
     return outcomes

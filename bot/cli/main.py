@@ -9,6 +9,9 @@ import sys
 from collections.abc import Sequence
 
 from bot.cli import catalog, run
+from bot.cli.export import add_export_parser, export_command
+from bot.cli.rsvps import rsvps_command
+from bot.cli.schedule import schedule_command
 from bot.config import ConfigError, config_path, load_config, read_token
 from bot.logs import setup_logging
 
@@ -35,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument("--all", action="store_true", help="past events too")
     events.add_argument("--json", action="store_true", help="a JSON list instead of a table")
     commands.add_parser("check-config", help="validate the config and print it (token redacted)")
+    schedule = commands.add_parser("schedule", help="what the bot will post, where and when (a dry run)")
+    schedule.add_argument("--json", action="store_true", help="a JSON list instead of a table")
+    rsvps = commands.add_parser("rsvps", help="list an event's RSVPs (going, waitlist, maybe, not going)")
+    rsvps.add_argument("slug", metavar="SLUG")
+    rsvps.add_argument("--json", action="store_true", help="a JSON list of {user_id, name, status, position}")
+    add_export_parser(commands)
     return parser
 
 
@@ -54,8 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return catalog.check_config(config, token)
         if args.command == "import":
             return asyncio.run(catalog.import_command(config, args.paths))
+        if args.command == "rsvps":
+            return asyncio.run(rsvps_command(config, args.slug, as_json=args.json))
+        if args.command == "schedule":
+            return asyncio.run(schedule_command(config, as_json=args.json))
         if args.command == "events":
             return asyncio.run(catalog.events_command(config, show_all=args.all, as_json=args.json))
+        if args.command == "export":
+            return asyncio.run(export_command(config, args))
         if args.command == "run":
             return asyncio.run(run.run_command(config, token, sandbox_port=args.sandbox_port))
         if args.command == "sandbox":

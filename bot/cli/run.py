@@ -11,6 +11,7 @@ import discord
 
 from bot.application import Application
 from bot.catalog.importer import import_paths
+from bot.catalog.removal import mark_removed
 from bot.cli.catalog import print_report
 from bot.cli.signals import stop_on_signals
 from bot.clock import Clock, SystemClock
@@ -38,6 +39,10 @@ async def _import(config: Config, services: Services) -> None:
         report = await import_paths(
             session, [config.events_dir], config.parse_options(), services.clock.now()
         )
+        if config.events_dir.is_dir():
+            removed = await mark_removed(session, config.events_dir, services.clock.now())
+            if removed:
+                print(f"removed from {config.events_dir}: {', '.join(removed)} (a cancellation will be posted)")
     print_report(report)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -67,6 +68,8 @@ class Event(Base):
     warnings: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # set when the event's file disappeared from events_dir; the row and its history stay
+    removed_at: Mapped[datetime | None]
 
     groups: Mapped[list[EventGroup]] = relationship(
         back_populates="event",
@@ -96,7 +99,12 @@ class Rsvp(Base):
     """One member's answer for one event: going, maybe, not_going or waitlist (one row per member and event)."""
 
     __tablename__ = "rsvps"
-    __table_args__ = (UniqueConstraint("event_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("event_id", "user_id"),
+        # covers the per-event totals (count by status, next arrival number) and serves the waitlist in order
+        Index("ix_rsvps_event_status_queue", "event_id", "status", "queue_seq"),
+        Index("ix_rsvps_event_queue", "event_id", "queue_seq"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
@@ -107,3 +115,94 @@ class Rsvp(Base):
     # when the member joined the going list or the waitlist: the waitlist is served in this order
     queued_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # arrival order within the event (gateway order); ties in queued_at cannot reorder the waitlist
+    queue_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # what the member was last told by DM (so restarts and reconciliation never tell them twice)
+    notified_status: Mapped[str | None] = mapped_column(String(16))
+    notified_position: Mapped[int | None] = mapped_column(Integer)
+    # their DMs are closed (Discord 50007): not retried for this event; the RSVP stands
+    dm_failed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "reaction" or "command" (/rsvp): reconciliation removes only RSVPs whose reaction is gone
+    source: Mapped[str] = mapped_column(String(16), default="reaction")
+
+
+class Post(Base):
+    """The ledger of what the bot posts: one row per (event, kind, channel), written before a post counts as done.
+
+    `kind` is e.g. "announcement", "reminder:1d", "agenda:2:start", "notice:rescheduled:<n>", "cancellation",
+    or "scheduled_event" (a guild scheduled event, whose id goes in `discord_id`).
+    `status`: pending (due, not yet confirmed by Discord), sent, skipped (too late to make sense), failed.
+    """
+
+    __tablename__ = "posts"
+    __table_args__ = (UniqueConstraint("event_id", "kind", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(100))
+    group_name: Mapped[str] = mapped_column(String(200))
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    channel_id: Mapped[int] = mapped_column(BigInteger)
+    # the Discord message id (or scheduled event id) once Discord accepted it
+    discord_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # sent with enforce_nonce, so a retry after a crash returns the first message instead of a second one
+    nonce: Mapped[str] = mapped_column(String(25))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    due_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # what the post showed (start, end, place, content hash), to know when to edit it or post a notice
+    snapshot: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    # who is sending a pending post, and until when nobody else may (also the earliest retry time)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    not_before: Mapped[datetime | None]
+
+
+class CheckIn(Base):
+    """Who was at an event: a member (RSVP'd or a walk-in) or a number of guests without a Discord account.
+
+    Members have one row per event (unique with user_id; guest rows have user_id NULL, which SQL never
+    counts as a duplicate). `checked_in_by` is the organizer, or the member themselves for a code check-in.
+    """
+
+    __tablename__ = "check_ins"
+    __table_args__ = (UniqueConstraint("event_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    user_name: Mapped[str] = mapped_column(String(100), default="")
+    # "member" (had an RSVP), "walk_in" (no RSVP) or "guests" (`guests` people without an account)
+    kind: Mapped[str] = mapped_column(String(16))
+    guests: Mapped[int] = mapped_column(Integer, default=0)
+    # "organizer" or "code" (self check-in)
+    method: Mapped[str] = mapped_column(String(16), default="organizer")
+    # the hosting group whose server the check-in was made in (per-group attendance)
+    group_name: Mapped[str | None] = mapped_column(String(200))
+    checked_in_by: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime]
+
+
+class CheckInSecret(Base):
+    """The per-event secret self check-in codes are derived from (HMAC), created on first /checkin-code."""
+
+    __tablename__ = "check_in_secrets"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class CodeAttempt(Base):
+    """A wrong self check-in code, kept so the per-member rate limit holds across restarts."""
+
+    __tablename__ = "check_in_code_attempts"
+    __table_args__ = (Index("ix_check_in_code_attempts_user_at", "user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    at: Mapped[datetime]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect
+from sqlalchemy import JSON, DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
 
 
@@ -27,3 +27,17 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC)
+
+
+class JSONText(TypeDecorator[str]):
+    """A JSON column bound with JSON text that is already encoded (the importer's workers encode it).
+
+    The column and its SQL are JSON's on every backend (PostgreSQL casts the parameter to JSON); only
+    the encoding step is skipped. Reading such a column through the model gives decoded values as usual.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None

@@ -8,7 +8,9 @@ from datetime import datetime
 
 import discord
 
+from bot.config import RsvpEmojis
 from bot.db.models import Event
+from bot.rsvp.counts import RsvpCounts
 
 EMBED_COLOUR = discord.Colour(0x00ADD8)
 _LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
@@ -111,3 +113,41 @@ def agenda_embed(event: Event) -> discord.Embed:
 def plain_links(markdown: str) -> str:
     """Markdown links reduced to `text (url)` for places that do not render them."""
     return _LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", markdown)
+
+
+def rsvp_line(counts: RsvpCounts, emojis: RsvpEmojis, capacity: int | None) -> str:
+    """How to answer, and where the answers stand."""
+    line = f"React {emojis.going} going · {emojis.maybe} maybe · {emojis.not_going} can't make it"
+    figures = f"{counts.going} going" + (f", {counts.maybe} maybe" if counts.maybe else "")
+    if capacity:
+        figures += f" · {max(capacity - counts.going, 0)} of {capacity} places left"
+    if counts.waitlist:
+        figures += f" · {counts.waitlist} on the waitlist"
+    return f"{line} — {figures}"
+
+
+def announcement_embed(event: Event, counts: RsvpCounts, emojis: RsvpEmojis) -> discord.Embed:
+    """The announcement members RSVP on: kept current by editing it in place."""
+    cancelled = event.cancelled or event.removed_at is not None
+    embed = discord.Embed(
+        title=_clip(("Cancelled: " if cancelled else "") + event.title, 256),
+        url=event.links[0] if event.links else None,
+        description=_clip(excerpt(event.sections.get("Presentation", "")), 4096) or None,
+        colour=discord.Colour.dark_grey() if cancelled else EMBED_COLOUR,
+    )
+    embed.add_field(name="When", value=when_text(event), inline=False)
+    embed.add_field(name="Where", value=_clip(where_text(event)), inline=False)
+    if event.presenters:
+        embed.add_field(name="Presenters", value=_clip(", ".join(event.presenters)), inline=False)
+    if event.agenda:
+        embed.add_field(name="Agenda", value=_clip(agenda_text(event)), inline=False)
+    sponsors = event.sections.get("Sponsors", "").strip()
+    if sponsors:
+        embed.add_field(name="Sponsors", value=_clip(excerpt(sponsors, 600)), inline=False)
+    if event.links:
+        embed.add_field(name="Links", value=_clip("\n".join(event.links)), inline=False)
+    if not cancelled:
+        embed.add_field(name="RSVP", value=_clip(rsvp_line(counts, emojis, event.capacity)), inline=False)
+    if event.hosting_groups:
+        embed.set_footer(text=" · ".join(event.hosting_groups) + f" · {event.slug}")
+    return embed

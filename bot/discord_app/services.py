@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Config, GroupConfig
+
+if TYPE_CHECKING:
+    from bot.discord_app.poster import DiscordPublisher
+    from bot.schedule.service import Scheduler
 
 
 @dataclass(frozen=True)
@@ -15,6 +20,9 @@ class Services:
     config: Config
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
+    # set by Application: scheduled posting, and the publisher whose refresh_announcements RSVPs call
+    scheduler: Scheduler | None = None
+    publisher: DiscordPublisher | None = None
 
     def group_for_guild(self, guild_id: int | None) -> GroupConfig | None:
         return None if guild_id is None else self.config.group_for_guild(guild_id)

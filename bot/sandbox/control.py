@@ -353,6 +353,37 @@ async def channel_permissions(request: web.Request) -> web.Response:
     return web.json_response(serialize.channel(core.state, channel))
 
 
+async def faults(request: web.Request) -> web.Response:
+    """The next `times` requests to `route` get `status` (a 5xx), as during a Discord outage."""
+    core = _core(request)
+    data = await _body(request)
+    route = str(data.get("route") or "")
+    if " /" not in route:
+        raise ControlError(400, 'route looks like "POST /channels/{channel_id}/messages"')
+    status = int(data.get("status") or 503)
+    if not 500 <= status <= 599:
+        raise ControlError(400, "status must be a 5xx server error")
+    times = int(data.get("times", 1))
+    key = route.split(" ", 1)[0].upper() + " " + route.split(" ", 1)[1].strip()
+    core.faults[key] = [status] * max(times, 0)
+    return web.json_response({k: len(v) for k, v in core.faults.items() if v})
+
+
+async def delete_channel(request: web.Request) -> web.Response:
+    """An admin deletes a channel: it is gone for REST, and CHANNEL_DELETE goes to the gateway."""
+    core = _core(request)
+    channel = _channel(core, request.match_info["channel_id"])
+    if channel.guild_id is None:
+        raise ControlError(400, "only guild channels can be deleted here")
+    payload = serialize.channel(core.state, channel)
+    del core.state.channels[channel.id]
+    guild = core.state.guilds[channel.guild_id]
+    guild.channel_ids = [c for c in guild.channel_ids if c != channel.id]
+    core.hub.dispatch("CHANNEL_DELETE", payload, intent=GUILDS)
+    core.feed(f"#{channel.name} was deleted")
+    return web.json_response(payload)
+
+
 async def drop(request: web.Request) -> web.Response:
     data = await _body(request)
     dropped = _core(request).hub.drop(resumable=bool(data.get("resumable", True)))
@@ -385,6 +416,8 @@ def route_table() -> list[web.RouteDef]:
         web.post("/sandbox/components", click),
         web.post("/sandbox/rate-limits", rate_limits),
         web.post("/sandbox/channels/{channel_id}/permissions", channel_permissions),
+        web.post("/sandbox/faults", faults),
+        web.delete("/sandbox/channels/{channel_id}", delete_channel),
         web.post("/sandbox/gateway/drop", drop),
         web.post("/sandbox/gateway/reconnect", reconnect),
         web.post("/sandbox/gateway/invalidate", invalidate),

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from bot.sandbox.gateway import GatewayHub
+from bot.sandbox.ids import utcnow
 from bot.sandbox.models import Channel
 from bot.sandbox.ratelimit import RateLimiter
 from bot.sandbox.state import SandboxState
@@ -34,6 +36,10 @@ class SandboxCore:
     response_observer: ResponseObserver | None = None
     feed_callbacks: list[FeedCallback] = field(default_factory=list)
     feed_lines: list[str] = field(default_factory=list)
+    # injected server errors: route -> statuses the next requests get (as Discord's 500/502/503 outages)
+    faults: dict[str, list[int]] = field(default_factory=dict)
+    # Discord's "now" where it judges times (an event "in the past"); tests pass the bot's own clock
+    now: Callable[[], datetime] = utcnow
 
     def feed(self, line: str) -> None:
         """One readable line per thing that happens, for people watching and for tests."""

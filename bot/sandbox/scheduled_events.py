@@ -80,7 +80,9 @@ def _check_entity(problems: Problems, event: ScheduledEvent, body: dict[str, Any
         )
 
 
-def _apply(problems: Problems, event: ScheduledEvent, body: dict[str, Any], *, creating: bool) -> None:
+def _apply(
+    problems: Problems, event: ScheduledEvent, body: dict[str, Any], *, creating: bool, now: datetime
+) -> None:
     if "name" in body or creating:
         name = body.get("name")
         if not isinstance(name, str) or not 1 <= len(name) <= 100:
@@ -107,7 +109,7 @@ def _apply(problems: Problems, event: ScheduledEvent, body: dict[str, Any], *, c
         if start is None and creating and "scheduled_start_time" not in body:
             problems.append((["scheduled_start_time"], "BASE_TYPE_REQUIRED", "This field is required"))
         elif start is not None:
-            if start < utcnow() - CLOCK_SKEW:
+            if start < now - CLOCK_SKEW:
                 problems.append(
                     (
                         ["scheduled_start_time"],
@@ -136,7 +138,7 @@ def create(core: SandboxCore, guild: Guild, body: dict[str, Any]) -> ScheduledEv
     problems: Problems = []
     if "entity_type" not in body:
         problems.append((["entity_type"], "BASE_TYPE_REQUIRED", "This field is required"))
-    _apply(problems, event, body, creating=True)
+    _apply(problems, event, body, creating=True, now=core.now())
     if not problems:
         _check_entity(problems, event, body)
     if problems:
@@ -157,7 +159,7 @@ def modify(core: SandboxCore, guild: Guild, event: ScheduledEvent, body: dict[st
         raise errors.finished_event()
     draft = ScheduledEvent(**{**event.__dict__, "subscriber_ids": list(event.subscriber_ids)})
     problems: Problems = []
-    _apply(problems, draft, body, creating=False)
+    _apply(problems, draft, body, creating=False, now=core.now())
     status = body.get("status")
     if status is not None and status != event.status:
         if int(status) not in TRANSITIONS.get(event.status, frozenset()):

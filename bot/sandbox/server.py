@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 from aiohttp import web
 
@@ -29,6 +30,7 @@ class SandboxServer:
         *,
         rate_limits: dict[str, RateLimit] | None = None,
         interaction_deadline: float = 3.0,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self.state: SandboxState = build_state(seed)
         limiter = RateLimiter()
@@ -40,6 +42,8 @@ class SandboxServer:
             limiter=limiter,
             interaction_deadline=interaction_deadline,
         )
+        if now is not None:
+            self._core.now = now
         self._interactions = Interactions(self._core)
         self._runner: web.AppRunner | None = None
         self.url = ""

@@ -17,6 +17,7 @@ from bot.config import Config
 from bot.discord_app.services import Services
 from bot.sandbox import SandboxServer, SeedGuild
 from bot.sandbox_mode import seed_from_config
+from tests.spec_check import SpecRecorder
 
 NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
 STRANGER_GUILD = 900000000000000001
@@ -29,10 +30,14 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def sandbox(config: Config) -> AsyncIterator[SandboxServer]:
+async def sandbox(config: Config, recorder: SpecRecorder, clock: ManualClock) -> AsyncIterator[SandboxServer]:
+    """The sandbox in strict mode: every body the bot sends and every answer is checked against Discord's
+    OpenAPI description (the `recorder` fixture fails the test on any mismatch)."""
     seed = seed_from_config(config)
     seed.guilds.append(SeedGuild(STRANGER_GUILD, "Not configured", STRANGER_CHANNEL, None))
-    server = SandboxServer(seed)
+    server = SandboxServer(seed, now=clock.now)  # Discord judges "in the past" by the test's clock
+    server.set_request_validator(recorder.validate_request)
+    server.set_response_observer(recorder.observe_response)
     await server.start()
     yield server
     await server.stop()

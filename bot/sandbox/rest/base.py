@@ -181,7 +181,13 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
             limited = json_response(body, 429, {**headers, "Via": "1.1 google"})
             _observe(core, route, limited)
             return limited
-        response = await handler(request)
+        fault = core.faults.get(route)
+        if fault:
+            status = fault.pop(0)
+            log.info("injected fault: %s -> %d", route, status)
+            response = json_response({"message": f"{status}: Service Unavailable", "code": 0}, status)
+        else:
+            response = await handler(request)
     except errors.ApiError as exc:
         response = json_response(exc.body(), exc.status)
     except web.HTTPException:

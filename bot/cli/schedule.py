@@ -1,0 +1,31 @@
+"""`meetup-bot schedule [--json]`: what the bot will post, where and when (nothing is posted or changed)."""
+
+from __future__ import annotations
+
+import json
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.db.engine import open_database
+from bot.schedule.preview import preview
+
+
+async def schedule_command(config: Config, *, as_json: bool, clock: Clock | None = None) -> int:
+    now = (clock or SystemClock()).now()
+    zone = ZoneInfo(config.timezone)
+    async with open_database(config.database.url) as sessions, sessions() as session:
+        rows = await preview(session, config, now)
+        await session.rollback()  # a dry run: the notices it found are not recorded
+    if as_json:
+        print(json.dumps([row.to_json(zone) for row in rows], indent=2, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("Nothing to post: no upcoming event has a post due (import events with `meetup-bot import`).")
+        return 0
+    for row in rows:
+        when = row.due_at.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z")
+        flag = {"late": " (late: due already)", "pending": " (due now)"}.get(row.state, "")
+        print(f"{when}  {row.group}  #{row.channel_id}  {row.slug}  {row.kind}{flag}")
+    print(f"{len(rows)} posts; times in {config.timezone}")
+    return 0

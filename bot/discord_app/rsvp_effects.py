@@ -1,0 +1,150 @@
+"""What RSVPs do on Discord: remove superseded reactions, DM members, read reactions back, refresh counts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import discord
+
+from bot.discord_app.services import Services
+from bot.rsvp import announcements as ledger
+from bot.rsvp.announcements import Announcement
+from bot.rsvp.counts import rsvp_counts
+from bot.rsvp.desk import Observation
+from bot.rsvp.service import ANSWERS, Answer, Notice, Observed, effective_capacity, get_event, mark_dm_failed
+from bot.rsvp.texts import counts_line, notice_text
+
+log = logging.getLogger(__name__)
+CANNOT_DM = 50007
+DM_CONCURRENCY = 8
+FIELD = "RSVPs"
+
+
+class RsvpEffects:
+    """Discord calls on behalf of the RSVP cog; failures are logged, never raised into a listener."""
+
+    def __init__(self, client: discord.Client, services: Services) -> None:
+        self.client = client
+        self.services = services
+        emojis = services.config.rsvp.emojis
+        self.emoji: dict[str, str] = {
+            "going": emojis.going,
+            "maybe": emojis.maybe,
+            "not_going": emojis.not_going,
+        }
+        self.emoji["waitlist"] = emojis.going
+        self.status_of: dict[str, Answer] = {self.emoji[a]: a for a in ANSWERS}
+        self._dm_slots = asyncio.Semaphore(DM_CONCURRENCY)
+        self._warned: set[int] = set()
+
+    async def remove_reaction(self, channel_id: int, message_id: int, status: str, user_id: int) -> bool:
+        """Takes a member's reaction off a message (needs Manage Messages); False if Discord refused."""
+        try:
+            await self.client.http.remove_reaction(channel_id, message_id, self.emoji[status], user_id)
+        except discord.Forbidden:
+            if channel_id not in self._warned:
+                self._warned.add(channel_id)
+                log.warning(
+                    "cannot remove members' reactions in channel %s: give the bot Manage Messages there "
+                    "(RSVPs still count only each member's latest reaction)",
+                    channel_id,
+                )
+            return False
+        except discord.HTTPException as exc:
+            log.info("could not remove a reaction on message %s: %s", message_id, exc)
+            return False
+        return True
+
+    async def send_notices(self, notices: Iterable[Notice]) -> None:
+        await asyncio.gather(*(self._send(n) for n in notices))
+
+    async def _send(self, notice: Notice) -> None:
+        async with self._dm_slots:
+            try:
+                channel = await self.client.create_dm(discord.Object(notice.user_id))
+                await channel.send(notice_text(notice), allowed_mentions=discord.AllowedMentions.none())
+            except discord.Forbidden as exc:
+                if exc.code != CANNOT_DM:
+                    log.warning("DM to %s refused: %s", notice.user_id, exc)
+                async with self.services.sessions.begin() as session:
+                    await mark_dm_failed(session, notice.event_id, notice.user_id)
+                log.info(
+                    "member %s does not accept DMs; not retried for event %s", notice.user_id, notice.event_id
+                )
+            except discord.HTTPException as exc:
+                log.warning("could not DM member %s: %s", notice.user_id, exc)
+
+    async def observe(self, announcements: Sequence[Announcement]) -> Observation:
+        """Who has which RSVP reaction on each announcement; events with an unreadable announcement are left out."""
+        observation: Observation = {}
+        unreadable: set[int] = set()
+        me = self.client.user.id if self.client.user else None
+        for announcement in announcements:
+            seen = observation.setdefault(announcement.event_id, {})
+            for status in ANSWERS:
+                try:
+                    users = await self._reaction_users(announcement, self.emoji[status])
+                except discord.HTTPException as exc:
+                    log.warning(
+                        "cannot read reactions on announcement %s (event %s): %s; its RSVPs are left as they are",
+                        announcement.message_id,
+                        announcement.event_id,
+                        exc,
+                    )
+                    unreadable.add(announcement.event_id)
+                    break
+                for user in users:
+                    if user.get("bot") or int(user["id"]) == me:
+                        continue
+                    name = str(user.get("global_name") or user.get("username") or user["id"])
+                    seen.setdefault(int(user["id"]), []).append(
+                        Observed(status, announcement.group_name, name)
+                    )
+        for event_id in unreadable:
+            observation.pop(event_id, None)
+        return observation
+
+    async def _reaction_users(self, announcement: Announcement, emoji: str) -> list[dict[str, Any]]:
+        users: list[dict[str, Any]] = []
+        after: int | None = None
+        while True:
+            page = await self.client.http.get_reaction_users(
+                announcement.channel_id, announcement.message_id, emoji, 100, after
+            )
+            users.extend(page)  # type: ignore[arg-type]
+            if len(page) < 100:
+                return users
+            after = int(page[-1]["id"])
+
+    async def refresh(self, event_id: int) -> None:
+        """Shows the current counts on the event's announcements: the publisher's refresh, else an "RSVPs" field."""
+        if self.services.publisher is not None:
+            await self.services.publisher.refresh_announcements(event_id)
+            return
+        async with self.services.sessions() as session:
+            event = await get_event(session, event_id)
+            counts = await rsvp_counts(session, event_id)
+            found = await ledger.announcements_of_event(session, event_id)
+        line = counts_line(counts, effective_capacity(event, self.services.config.rsvp.default_capacity))
+        for announcement in found:
+            await self._show(announcement, line)
+
+    async def _show(self, announcement: Announcement, line: str) -> None:
+        partial = self.client.get_partial_messageable(announcement.channel_id).get_partial_message(
+            announcement.message_id
+        )
+        try:
+            message = await partial.fetch()
+            embeds = [e.copy() for e in message.embeds] or [discord.Embed()]
+            embed = embeds[0]
+            index = next((i for i, f in enumerate(embed.fields) if f.name == FIELD), None)
+            if index is None:
+                embed.add_field(name=FIELD, value=line, inline=False)
+            else:
+                embed.set_field_at(index, name=FIELD, value=line, inline=False)
+            await message.edit(embeds=embeds, allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException as exc:
+            log.warning("could not show RSVP counts on announcement %s: %s", announcement.message_id, exc)

@@ -1,0 +1,73 @@
+"""Coalesced announcement refreshes: a burst of RSVPs becomes a few edits, and the last one is exact.
+
+Per event: the first change refreshes at once; changes within `interval` seconds of the last refresh wait for one
+refresh at the end of that interval (a trailing edit that reads the counts then, so it shows the final figures).
+A change that lands while a refresh is running schedules one more. Timing is the asyncio loop's clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
+
+Refresh = Callable[[int], Awaitable[None]]
+
+
+@dataclass
+class _State:
+    last_start: float | None = None
+    dirty: bool = False
+    task: asyncio.Task[None] | None = None
+    runs: list[float] = field(default_factory=list)
+
+
+class Coalescer:
+    """`poke(event_id)` after every committed change; `refresh(event_id)` runs at most once per `interval`."""
+
+    def __init__(self, refresh: Refresh, interval: float = 2.0) -> None:
+        self._refresh = refresh
+        self.interval = interval
+        self._events: dict[int, _State] = {}
+
+    def poke(self, event_id: int) -> None:
+        state = self._events.setdefault(event_id, _State())
+        state.dirty = True
+        if state.task is None or state.task.done():
+            state.task = asyncio.create_task(self._drain(event_id, state), name=f"rsvp-refresh-{event_id}")
+
+    def runs(self, event_id: int) -> list[float]:
+        """Loop times at which refreshes of `event_id` started (for tests and the benchmark)."""
+        state = self._events.get(event_id)
+        return list(state.runs) if state else []
+
+    async def idle(self) -> None:
+        """Until no refresh is pending or running."""
+        while tasks := [s.task for s in self._events.values() if s.task is not None and not s.task.done()]:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        for state in self._events.values():
+            if state.task is not None:
+                state.task.cancel()
+        await asyncio.gather(
+            *(s.task for s in self._events.values() if s.task is not None), return_exceptions=True
+        )
+
+    async def _drain(self, event_id: int, state: _State) -> None:
+        loop = asyncio.get_running_loop()
+        while state.dirty:
+            if state.last_start is not None:
+                wait = state.last_start + self.interval - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            state.dirty = False
+            state.last_start = loop.time()
+            state.runs.append(state.last_start)
+            try:
+                await self._refresh(event_id)
+            except Exception:
+                log.exception("refreshing the announcements of event %s failed", event_id)

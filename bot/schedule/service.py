@@ -1,0 +1,443 @@
+"""The scheduler's core: what is due now, claimed in the ledger, handed to a publisher, outcome recorded.
+
+Knows nothing about Discord: a `Publisher` does the sending. The database is the truth; the in-memory
+queue is only the plan minus the ledger, rebuilt at start-up and after each import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config import AnnouncementsConfig, Config, GroupConfig
+from bot.db.models import Event, Post
+from bot.errors import UserError
+from bot.schedule import ledger
+from bot.schedule.facts import upcoming_facts
+from bot.schedule.plan import (
+    ANNOUNCEMENT,
+    LATE_PREFIX,
+    SCHEDULED_EVENT,
+    EventFacts,
+    PlannedPost,
+    announcement_text,
+    is_late,
+    order_of,
+    plan_event,
+)
+from bot.schedule.sync import mark_current, reconcile, snapshot_of, stale_posts
+
+log = logging.getLogger(__name__)
+
+
+class AnnounceRefused(UserError):
+    """/announce cannot do what was asked; the message says why and what to do instead."""
+
+
+class PublishError(Exception):
+    """Discord refused or failed a post; `message` says why, for the ledger and the organizers."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+class Publisher(Protocol):
+    async def publish(self, post: Post, event: Event, reply_to: int | None) -> int | None:
+        """Send `post` (its text is in post.snapshot["text"]); returns the message or Discord event id."""
+        ...
+
+    async def update(self, post: Post, event: Event) -> None:
+        """Edit an announcement or Discord event to show the event as it is now."""
+        ...
+
+    async def report(self, group_name: str, text: str) -> None:
+        """Tell the group's organizers that something could not be posted."""
+        ...
+
+
+@dataclass
+class RunReport:
+    """What one pass did, as `slug kind #channel` lines."""
+
+    sent: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    retrying: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    edited: list[str] = field(default_factory=list)
+
+
+def planned_posts(
+    config: Config, facts: Iterable[EventFacts], generations: dict[tuple[int, int], int]
+) -> list[PlannedPost]:
+    """The plan for many events (every hosting group configured here), in no particular order."""
+    zone = ZoneInfo(config.timezone)
+    groups: dict[str, tuple[GroupConfig, AnnouncementsConfig] | None] = {}
+    posts: list[PlannedPost] = []
+    for event in facts:
+        for name in event.groups:
+            if name not in groups:
+                group = config.group_named(name)
+                groups[name] = (group, config.announcements_for(group)) if group else None
+            found = groups[name]
+            if found is None:
+                continue
+            group, settings = found
+            generation = generations.get((event.id, group.announce_channel_id), 0)
+            posts.extend(plan_event(event, group, settings, zone, generation))
+    return posts
+
+
+def horizon(config: Config) -> timedelta:
+    """How long before its start an event's first post can fall due (plus slack for calendar days)."""
+    longest = timedelta(0)
+    for group in config.groups:
+        settings = config.announcements_for(group)
+        agenda = settings.agenda
+        longest = max(
+            longest, settings.lead_time, *settings.reminders, agenda.before_item, agenda.before_main
+        )
+    return longest + timedelta(days=2)
+
+
+def _label(post: Post | PlannedPost, slug: str) -> str:
+    return f"{slug} {post.kind} #{post.channel_id}"
+
+
+class Scheduler:
+    """Runs what is due: call `run_due()` after the clock moved (the timer does it in production)."""
+
+    def __init__(
+        self,
+        config: Config,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        publisher: Publisher | None = None,
+    ) -> None:
+        self.config = config
+        self.sessions = sessions
+        self.clock = clock
+        self.publisher = publisher
+        self.on_change: Callable[[], None] | None = None
+        self._queue: list[PlannedPost] = []
+        self._facts: dict[int, EventFacts] = {}
+        self._far: list[tuple[datetime, int]] = []  # (when to plan it, event id), for events far ahead
+        self._next_retry: datetime | None = None
+        self._built = False
+        self._lock = asyncio.Lock()
+        self._write = asyncio.Lock()
+
+    # -- the plan ----------------------------------------------------------------------------
+
+    async def rebuild(self) -> int:
+        """Plan every upcoming event again from the database; returns how many posts are still owed."""
+        async with self._lock:
+            await self._rebuild()
+        self._changed()
+        return len(self._queue)
+
+    async def _rebuild(self) -> None:
+        """Plan the events whose first post may come within the horizon; the rest wait in `_far`."""
+        now = self.clock.now()
+        reach = horizon(self.config)
+        async with self.sessions() as session:
+            rows = await session.execute(select(Event.id, Event.starts_at).where(Event.ends_at > now))
+            near: set[int] = set()
+            far: list[tuple[datetime, int]] = []
+            for event_id, starts_at in rows:
+                plan_from = starts_at - reach
+                if plan_from <= now:
+                    near.add(event_id)
+                else:
+                    far.append((plan_from, event_id))
+            self._next_retry = await self._earliest_retry(session)
+        far.sort()
+        self._far = far
+        self._facts = {}
+        self._queue = []
+        self._built = True
+        if near:
+            await self._replan(near)
+
+    def _take_near(self, now: datetime) -> set[int]:
+        """Events whose horizon has come: they get planned now."""
+        cut = bisect.bisect_right(self._far, (now, 2**63))
+        taken, self._far = self._far[:cut], self._far[cut:]
+        return {event_id for _, event_id in taken}
+
+    async def _replan(self, event_ids: set[int]) -> None:
+        async with self.sessions() as session:
+            facts = await upcoming_facts(session, self.clock.now(), sorted(event_ids))
+            done = await ledger.keys_for(session, sorted(event_ids))
+            generations = await ledger.generations(session, sorted(event_ids))
+        for fact in facts:
+            self._facts[fact.id] = fact
+        fresh = [p for p in planned_posts(self.config, facts, generations) if p.key not in done]
+        kept = [p for p in self._queue if p.event_id not in event_ids]
+        self._queue = sorted(kept + fresh, key=lambda p: p.due_at)
+
+    async def _earliest_retry(self, session: AsyncSession) -> datetime | None:
+        """When the next pending row (a retry, a crashed sender's post, a notice) may be claimed."""
+        now = self.clock.now()
+        found: datetime | None = await session.scalar(
+            select(func.min(func.coalesce(Post.not_before, now))).where(Post.status == ledger.PENDING)
+        )
+        return found
+
+    def upcoming(self) -> list[PlannedPost]:
+        """The posts planned so far (events within the horizon), in due order."""
+        return list(self._queue)
+
+    def next_due(self) -> datetime | None:
+        """When `run_due` next has something to do."""
+        heads = (
+            self._queue[0].due_at if self._queue else None,
+            self._next_retry,
+            self._far[0][0] if self._far else None,
+        )
+        times = [t for t in heads if t is not None]
+        return min(times) if times else None
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+
+    # -- a pass ------------------------------------------------------------------------------
+
+    async def run_due(self) -> RunReport:
+        """Post everything due at the clock's now (late ones marked, stale ones skipped); edit what changed."""
+        async with self._lock:
+            if not self._built:
+                await self._rebuild()
+            report = await self._run()
+        self._changed()
+        return report
+
+    async def _run(self) -> RunReport:
+        now = self.clock.now()
+        report = RunReport()
+        async with self.sessions.begin() as session:
+            sync = await reconcile(session, now)
+        changed = sync.changed | self._take_near(now)
+        if changed:
+            await self._replan(changed)
+        cut = bisect.bisect_right([p.due_at for p in self._queue], now)
+        if cut:  # the database is the truth: plan the due events again from it (edited, cancelled since?)
+            await self._replan({p.event_id for p in self._queue[:cut]})
+            cut = bisect.bisect_right([p.due_at for p in self._queue], now)
+        due, self._queue = self._queue[:cut], self._queue[cut:]
+        fresh = [p for p in due if now < p.late_until]
+        too_late = [p for p in due if now >= p.late_until]
+        token = ledger.new_token()
+        async with self._write, self.sessions.begin() as session:
+            await ledger.record_skipped(
+                session, too_late, now, "the bot was offline until it no longer made sense"
+            )
+            await ledger.claim_new(session, [(p, self._snapshot(p, now)) for p in fresh], token, now)
+            await ledger.claim_pending(session, token, now)
+            posts = await ledger.claimed(session, token)
+        for planned in too_late:
+            slug = self._facts[planned.event_id].slug if planned.event_id in self._facts else planned.event_id
+            log.warning(
+                "skipped %s %s in #%s: due %s, too late now",
+                slug,
+                planned.kind,
+                planned.channel_id,
+                planned.due_at,
+            )
+            report.skipped.append(_label(planned, str(slug)))
+        if posts:
+            await self._send_all(posts, token, report)
+        await self._update_stale(now, report)
+        async with self.sessions() as session:
+            self._next_retry = await self._earliest_retry(session)
+        return report
+
+    async def announce_now(self, event_id: int, group_name: str) -> str:
+        """Post the group's announcement of an event now, or refresh it if it is out; says what it did."""
+        group = self.config.group_named(group_name)
+        if group is None:
+            raise AnnounceRefused(f"{group_name} is not a configured group.")
+        async with self._lock:
+            if not self._built:
+                await self._rebuild()
+            now = self.clock.now()
+            async with self.sessions() as session:
+                found = await upcoming_facts(session, now, [event_id])
+                row: Post | None = await session.scalar(
+                    select(Post).where(
+                        Post.event_id == event_id,
+                        Post.kind == ANNOUNCEMENT,
+                        Post.channel_id == group.announce_channel_id,
+                    )
+                )
+            if not found:
+                raise AnnounceRefused("That event no longer exists; check the slug with /events.")
+            facts = found[0]
+            self._facts[facts.id] = facts
+            where = f"<#{group.announce_channel_id}>"
+            if group_name not in facts.groups:
+                raise AnnounceRefused(
+                    f"**{facts.title}** is not an event of {group_name}; use /events to see this server's events."
+                )
+            if row is not None and row.status == ledger.SENT:
+                await self._run()  # picks up edits of the file too
+                async with self.sessions() as session:
+                    event = await session.get(Event, event_id)
+                if event is not None and self.publisher is not None:
+                    await self.publisher.update(row, event)
+                return f"The announcement of **{facts.title}** in {where} is up to date now."
+            if facts.cancelled or facts.removed:
+                raise AnnounceRefused(f"**{facts.title}** is cancelled; there is nothing to announce.")
+            if facts.starts_at <= now:
+                raise AnnounceRefused(
+                    f"**{facts.title}** has already started; it is too late to announce it."
+                )
+            if row is not None and row.status == ledger.PENDING:
+                return f"The announcement of **{facts.title}** is being posted in {where} already."
+            plan = planned_posts(self.config, [facts], {})
+            wanted = [
+                p
+                for p in plan
+                if p.channel_id == group.announce_channel_id and p.kind in (ANNOUNCEMENT, SCHEDULED_EVENT)
+            ]
+            if not wanted:  # e.g. quiet hours would push it past the start: an organizer overrides that
+                wanted = [
+                    PlannedPost(
+                        facts.id,
+                        ANNOUNCEMENT,
+                        group.name,
+                        group.guild_id,
+                        group.announce_channel_id,
+                        now,
+                        facts.starts_at,
+                        announcement_text(facts),
+                    )
+                ]
+            async with self._write, self.sessions.begin() as session:
+                if row is not None:  # failed or skipped before: try again from scratch
+                    await session.delete(await session.merge(row))
+                    await session.flush()
+                for planned in wanted:
+                    planned = replace(planned, due_at=now)
+                    await ledger.add_pending(session, planned, now, self._snapshot(planned, now))
+            self._queue = [p for p in self._queue if p.key not in {w.key for w in wanted}]
+            report = await self._run()
+        self._changed()
+        label = f"{facts.slug} {ANNOUNCEMENT} #{group.announce_channel_id}"
+        if label in report.sent:
+            return f"Posted the announcement of **{facts.title}** in {where}."
+        return (
+            f"Discord did not accept the announcement of **{facts.title}** in {where} yet; the bot retries "
+            "it and reports to the organizers if it keeps failing. Check its permissions in that channel."
+        )
+
+    def _snapshot(self, planned: PlannedPost, now: datetime) -> dict[str, Any]:
+        text = (LATE_PREFIX if is_late(planned.due_at, now) else "") + planned.text
+        snap: dict[str, Any] = {"text": text, "late_until": planned.late_until.isoformat()}
+        facts = self._facts.get(planned.event_id)
+        if planned.kind in (ANNOUNCEMENT, SCHEDULED_EVENT) and facts is not None:
+            snap.update(snapshot_of(facts, text))
+        return snap
+
+    async def _send_all(self, posts: list[Post], token: str, report: RunReport) -> None:
+        async with self.sessions() as session:
+            ids = sorted({p.event_id for p in posts})
+            events = {e.id: e for e in await session.scalars(select(Event).where(Event.id.in_(ids)))}
+        by_channel: dict[int, list[Post]] = defaultdict(list)
+        for post in posts:
+            by_channel[post.channel_id].append(post)
+        # one sender per channel keeps each channel's order (announcement first); channels run side by side
+        await asyncio.gather(
+            *(
+                self._send_channel(
+                    sorted(group, key=lambda p: (p.due_at, order_of(p.kind))), events, token, report
+                )
+                for group in by_channel.values()
+            )
+        )
+
+    async def _send_channel(
+        self, posts: list[Post], events: dict[int, Event], token: str, report: RunReport
+    ) -> None:
+        for post in posts:
+            try:
+                await self._send_one(post, events[post.event_id], token, report)
+            except Exception:  # one post's bug must not stop the others; it stays pending and is retried
+                log.exception("could not post %s %s", post.event_id, post.kind)
+
+    async def _send_one(self, post: Post, event: Event, token: str, report: RunReport) -> None:
+        now = self.clock.now()
+        label = _label(post, event.slug)
+        late_until = (post.snapshot or {}).get("late_until")
+        if late_until and now >= datetime.fromisoformat(late_until):
+            async with self._write, self.sessions.begin() as session:
+                await ledger.record_failure(session, post, token, "too late to post", now, skip=True)
+            log.warning("skipped %s: no longer makes sense", label)
+            report.skipped.append(label)
+            return
+        if self.publisher is None:
+            raise RuntimeError("the scheduler has no publisher")
+        reply_to = None
+        if post.kind not in (ANNOUNCEMENT, SCHEDULED_EVENT):
+            async with self.sessions() as session:
+                reply_to = await ledger.announcement_id(session, post.event_id, post.channel_id)
+        try:
+            discord_id = await self.publisher.publish(post, event, reply_to)
+        except PublishError as exc:
+            async with self._write, self.sessions.begin() as session:
+                status = await ledger.record_failure(session, post, token, exc.message, self.clock.now())
+            if status == ledger.FAILED:
+                log.error("gave up on %s after %d tries: %s", label, post.attempts, exc.message)
+                report.failed.append(label)
+                await self._report(
+                    post.group_name,
+                    f"⚠️ meetup-bot could not post **{post.kind}** for `{event.slug}` in <#{post.channel_id}> "
+                    f"after {post.attempts} tries: {exc.message}. Check the bot's permissions in that "
+                    "channel, then use `/announce` to post it again.",
+                )
+            else:
+                log.warning("could not post %s (try %d): %s; will retry", label, post.attempts, exc.message)
+                report.retrying.append(label)
+            return
+        async with self._write, self.sessions.begin() as session:
+            recorded = await ledger.record_sent(session, post.id, token, discord_id, self.clock.now())
+        if recorded:
+            log.info("posted %s (message %s)", label, discord_id)
+            report.sent.append(label)
+        else:
+            log.warning("posted %s but another sender had taken it over", label)
+
+    async def _report(self, group_name: str, text: str) -> None:
+        if self.publisher is None:
+            return
+        try:
+            await self.publisher.report(group_name, text)
+        except Exception:
+            log.exception("could not report to the organizers of %s: %s", group_name, text)
+
+    async def _update_stale(self, now: datetime, report: RunReport) -> None:
+        async with self.sessions() as session:
+            stale = await stale_posts(session, now)
+        for post, event in stale:
+            if self.publisher is None:
+                return
+            try:
+                await self.publisher.update(post, event)
+            except PublishError as exc:
+                log.warning("could not update %s: %s; will retry", _label(post, event.slug), exc.message)
+                continue
+            async with self._write, self.sessions.begin() as session:
+                await mark_current(session, post.id, event, now)
+            report.edited.append(_label(post, event.slug))

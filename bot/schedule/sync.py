@@ -1,0 +1,166 @@
+"""Reconciling what was posted with what the event files now say.
+
+For every event already announced: a change of date or time gets a "Rescheduled" notice (and the
+reminders are planned again for the new time), a change of place a "Moved" notice, a cancelled or
+removed event a cancellation notice (its remaining posts are skipped). The announcement message itself
+is edited by whoever reads `stale_posts`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Event, Post
+from bot.schedule import ledger
+from bot.schedule.facts import facts_of
+from bot.schedule.plan import (
+    ANNOUNCEMENT,
+    CANCELLATION,
+    MOVED,
+    RESCHEDULED,
+    SCHEDULED_EVENT,
+    EventFacts,
+    PlannedPost,
+    cancellation_text,
+    moved_text,
+    rescheduled_text,
+)
+
+log = logging.getLogger(__name__)
+
+
+def snapshot_of(event: EventFacts, text: str = "") -> dict[str, Any]:
+    """What an announcement showed: to notice later what changed."""
+    return {
+        "text": text,
+        "starts_at": event.starts_at.isoformat(),
+        "ends_at": event.ends_at.isoformat(),
+        "place": event.place,
+        "hash": event.content_hash,
+        "cancelled": event.cancelled or event.removed,
+    }
+
+
+@dataclass
+class SyncResult:
+    changed: set[int] = field(default_factory=set)
+    notices: list[str] = field(default_factory=list)
+
+
+async def _count(session: AsyncSession, event_id: int, channel_id: int, prefix: str) -> int:
+    found = await session.scalar(
+        select(func.count())
+        .select_from(Post)
+        .where(Post.event_id == event_id, Post.channel_id == channel_id, Post.kind.like(f"{prefix}:%"))
+    )
+    return int(found or 0)
+
+
+async def _skip_pending(
+    session: AsyncSession, event_id: int, channel_id: int, why: str, now: datetime
+) -> None:
+    await session.execute(
+        update(Post)
+        .where(
+            Post.event_id == event_id,
+            Post.channel_id == channel_id,
+            Post.status == ledger.PENDING,
+            or_(Post.kind.like("reminder:%"), Post.kind.like("agenda:%")),
+        )
+        .values(status=ledger.SKIPPED, last_error=why, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _notice(post: Post, kind: str, event: EventFacts, now: datetime, text: str) -> PlannedPost:
+    return PlannedPost(
+        event.id, kind, post.group_name, post.guild_id, post.channel_id, now, event.starts_at, text
+    )
+
+
+async def reconcile(session: AsyncSession, now: datetime) -> SyncResult:
+    """Notices for announced events that changed since; returns the events whose plans must be redone."""
+    result = SyncResult()
+    rows = await session.execute(
+        select(Post, Event)
+        .join(Event, Event.id == Post.event_id)
+        .where(Post.kind == ANNOUNCEMENT, Post.status == ledger.SENT, Event.ends_at > now)
+    )
+    for post, event in rows.all():
+        facts = facts_of(event)
+        snap = dict(post.snapshot or {})
+        if facts.cancelled or facts.removed:
+            if facts.starts_at > now:
+                planned = _notice(post, CANCELLATION, facts, now, cancellation_text(facts))
+                if await ledger.add_pending(session, planned, now, {"text": planned.text}):
+                    result.notices.append(f"{facts.slug}: cancellation in {post.group_name}")
+                    result.changed.add(facts.id)
+            await _skip_pending(session, facts.id, post.channel_id, "event cancelled", now)
+            continue
+        time_changed = (
+            snap.get("starts_at") != facts.starts_at.isoformat()
+            or snap.get("ends_at") != facts.ends_at.isoformat()
+        )
+        place_changed = snap.get("place") != facts.place
+        if not (time_changed or place_changed):
+            continue
+        if facts.starts_at > now:
+            if time_changed:
+                n = await _count(session, facts.id, post.channel_id, RESCHEDULED) + 1
+                planned = _notice(post, f"{RESCHEDULED}:{n}", facts, now, rescheduled_text(facts))
+                await ledger.add_pending(session, planned, now, {"text": planned.text})
+                await _skip_pending(session, facts.id, post.channel_id, "event rescheduled", now)
+                result.notices.append(f"{facts.slug}: rescheduled in {post.group_name}")
+            if place_changed:
+                n = await _count(session, facts.id, post.channel_id, MOVED) + 1
+                planned = _notice(post, f"{MOVED}:{n}", facts, now, moved_text(facts))
+                await ledger.add_pending(session, planned, now, {"text": planned.text})
+                result.notices.append(f"{facts.slug}: moved in {post.group_name}")
+        post.snapshot = {
+            **snap,
+            "starts_at": facts.starts_at.isoformat(),
+            "ends_at": facts.ends_at.isoformat(),
+            "place": facts.place,
+        }
+        post.updated_at = now
+        result.changed.add(facts.id)
+    for line in result.notices:
+        log.info("notice planned: %s", line)
+    return result
+
+
+async def stale_posts(session: AsyncSession, now: datetime) -> list[tuple[Post, Event]]:
+    """Announcements and Discord events that show an older version of their event than the file's."""
+    rows = await session.execute(
+        select(Post, Event)
+        .join(Event, Event.id == Post.event_id)
+        .where(
+            Post.kind.in_([ANNOUNCEMENT, SCHEDULED_EVENT]), Post.status == ledger.SENT, Event.ends_at > now
+        )
+    )
+    stale = []
+    for post, event in rows.all():
+        snap = post.snapshot or {}
+        gone = bool(event.cancelled or event.removed_at is not None)
+        if snap.get("hash") != event.content_hash or bool(snap.get("cancelled")) != gone:
+            stale.append((post, event))
+    return stale
+
+
+async def mark_current(session: AsyncSession, post_id: int, event: Event, now: datetime) -> None:
+    """After an edit: the post now shows this version of the event."""
+    post = await session.get(Post, post_id)
+    if post is None:
+        return
+    post.snapshot = {
+        **(post.snapshot or {}),
+        "hash": event.content_hash,
+        "cancelled": bool(event.cancelled or event.removed_at is not None),
+    }
+    post.updated_at = now

@@ -1,0 +1,94 @@
+"""APScheduler owns the timer: one job that wakes the scheduler at its next due time, re-armed after every run.
+
+Due times come from the injected clock; the job runs after the same delay in real time, so a clock that
+only moves when a test says so never makes the timer fire early.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from bot.clock import Clock
+from bot.schedule.service import Scheduler
+
+log = logging.getLogger(__name__)
+
+WAKE = "wake"
+RESYNC = "resync"
+
+
+class Timer:
+    """Drives a Scheduler in production: wakes it when something is due, and replans every few minutes."""
+
+    def __init__(
+        self, scheduler: Scheduler, clock: Clock, *, resync_every: timedelta = timedelta(minutes=5)
+    ) -> None:
+        self._scheduler = scheduler
+        self._clock = clock
+        self._resync_every = resync_every
+        self._aps: AsyncIOScheduler | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def running(self) -> bool:
+        return self._aps is not None
+
+    def start(self) -> None:
+        self._aps = AsyncIOScheduler(timezone=UTC)
+        self._aps.add_job(
+            self._spawn,
+            "interval",
+            seconds=self._resync_every.total_seconds(),
+            id=RESYNC,
+            args=[True],
+            coalesce=True,
+            max_instances=1,
+        )
+        self._aps.start()
+        self._scheduler.on_change = self.arm
+        self.arm()
+
+    def arm(self) -> None:
+        """(Re)place the wake-up job at the scheduler's next due time."""
+        if self._aps is None:
+            return
+        due = self._scheduler.next_due()
+        if due is None:
+            if self._aps.get_job(WAKE) is not None:
+                self._aps.remove_job(WAKE)
+            return
+        delay = max(0.0, (due - self._clock.now()).total_seconds())
+        run_at = datetime.now(UTC) + timedelta(seconds=min(delay, 365 * 86400))
+        self._aps.add_job(
+            self._spawn, DateTrigger(run_at, timezone=UTC), id=WAKE, replace_existing=True, args=[False]
+        )
+
+    async def _spawn(self, resync: bool) -> None:
+        """The job: APScheduler runs coroutine jobs as tasks on the loop; we keep them to await on stop."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        try:
+            if resync:
+                await self._scheduler.rebuild()
+            await self._scheduler.run_due()
+        except Exception:  # the next wake-up tries again; the ledger keeps what was done
+            log.exception("scheduled posting failed")
+            self.arm()
+
+    async def stop(self) -> None:
+        """Stop the timer and wait for a pass in progress (each post's outcome is recorded in its own transaction)."""
+        self._scheduler.on_change = None
+        if self._aps is None:
+            return
+        self._aps.pause()  # no new pass starts; the one running finishes (APScheduler would cancel it)
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._aps.shutdown(wait=False)
+        self._aps = None

@@ -1,0 +1,103 @@
+"""A bot killed (SIGKILL, no cleanup) after Discord accepted a reminder but before the ledger recorded it:
+after a restart the reminder is in the channel exactly once.
+
+The crash is a real one: the bot runs in a subprocess, and the sandbox kills that process from inside the
+request handler, after it stored the message and before the HTTP answer goes back. So the message exists
+on "Discord", the ledger row is still `pending`, and nothing in the bot got to run a cleanup path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import ManualClock
+from bot.config import Config
+from bot.db.models import Event, Post
+from bot.sandbox import SandboxServer
+from bot.schedule.ledger import LEASE
+from tests.e2e.announcements.conftest import STLGO_CHANNEL, Publish, StartBot, bot_messages
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+async def reminder_row(sessions: async_sessionmaker[AsyncSession]) -> Post | None:
+    async with sessions() as session:
+        found: Post | None = await session.scalar(select(Post).where(Post.kind == "reminder:1d"))
+        return found
+
+
+async def test_killed_between_discord_and_the_ledger_posts_the_reminder_once(
+    start_bot: StartBot,
+    publish: Publish,
+    clock: ManualClock,
+    sandbox: SandboxServer,
+    sessions: async_sessionmaker[AsyncSession],
+    config: Config,
+) -> None:
+    await publish("profiling", when="Thursday, December 10, 2026")
+    async with sessions() as session:
+        start = (await session.scalars(select(Event.starts_at))).one()
+    clock.set(start - timedelta(days=7))
+    app = await start_bot()
+    await app.scheduler.run_due()
+    await app.close()
+    assert len(bot_messages(sandbox, STLGO_CHANNEL)) == 1
+
+    due = start - timedelta(days=1)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.e2e.announcements.crash_bot",
+        str(config.source),
+        due.isoformat(),
+        sandbox.api_base_url,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+    def kill_after_accepting(method: str, route: str, status: int, body: Any) -> None:
+        if (
+            method == "POST"
+            and route == "/channels/{channel_id}/messages"
+            and status == 200
+            and str(body.get("content", "")).startswith("⏰")
+        ):
+            os.kill(process.pid, signal.SIGKILL)
+
+    sandbox.set_response_observer(kill_after_accepting)
+    try:
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    finally:
+        sandbox.set_response_observer(None)
+    assert process.returncode == -signal.SIGKILL, stderr.decode()[-2000:]
+
+    messages = bot_messages(sandbox, STLGO_CHANNEL)
+    assert len(messages) == 2  # Discord has the reminder...
+    first_reminder = messages[1]
+    row = await reminder_row(sessions)
+    assert row is not None and row.status == "pending" and row.discord_id is None  # ...the ledger does not
+
+    # restarted within the dead process's lease: it waits rather than risk a second post
+    clock.set(due + timedelta(seconds=30))
+    app = await start_bot()
+    await app.scheduler.run_due()
+    assert len(bot_messages(sandbox, STLGO_CHANNEL)) == 2
+    # after the lease: resent with the same nonce, which Discord answers with the first message
+    clock.set(due + LEASE + timedelta(seconds=1))
+    report = await app.scheduler.run_due()
+    assert report.sent == [f"profiling reminder:1d #{STLGO_CHANNEL}"]
+    messages = bot_messages(sandbox, STLGO_CHANNEL)
+    assert [m.id for m in messages] == [messages[0].id, first_reminder.id]
+    row = await reminder_row(sessions)
+    assert row is not None and row.status == "sent" and row.discord_id == first_reminder.id
+    assert row.attempts == 2

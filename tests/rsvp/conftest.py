@@ -1,0 +1,50 @@
+"""RSVP service fixtures: events inserted straight into a real, migrated SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.models import Event, EventGroup
+
+NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
+MakeEvent = Callable[..., Awaitable[int]]
+
+
+async def insert_event(
+    sessions: async_sessionmaker[AsyncSession],
+    slug: str,
+    *,
+    capacity: int | None = None,
+    starts_at: datetime = NOW + timedelta(days=7),
+    groups: Sequence[str] = ("StLGo",),
+    title: str | None = None,
+) -> int:
+    async with sessions.begin() as session:
+        event = Event(
+            slug=slug,
+            title=title or f"Talk {slug}",
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=2),
+            timezone="America/Chicago",
+            source=f"{slug}.md",
+            content_hash="0" * 64,
+            capacity=capacity,
+            created_at=NOW,
+            updated_at=NOW,
+            groups=[EventGroup(group_name=g, position=i) for i, g in enumerate(groups)],
+        )
+        session.add(event)
+        await session.flush()
+        return event.id
+
+
+@pytest.fixture
+def make_event(sessions: async_sessionmaker[AsyncSession]) -> MakeEvent:
+    async def make(slug: str = "talk", **options: object) -> int:
+        return await insert_event(sessions, slug, **options)  # type: ignore[arg-type]
+
+    return make
