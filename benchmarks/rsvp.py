@@ -225,6 +225,7 @@ async def handling(events: int, rsvps: int, folder: Path, samples: int = 2000) -
             )
         desk = RsvpDesk(sessions, ManualClock(NOW), notify=True)
         desk.start()
+        await desk.warm()  # as the cog does when it loads: the announcements of upcoming events
         times = []
         for n in range(samples):
             event = rng.randint(1, events)

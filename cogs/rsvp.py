@@ -56,6 +56,10 @@ class RsvpCog(commands.Cog):
 
     async def cog_load(self) -> None:
         self.desk.start()
+        try:
+            await self.desk.warm()
+        except Exception:  # only a cache: reactions look their announcement up instead
+            log.exception("could not read the announcements of upcoming events")
 
     async def cog_unload(self) -> None:
         await self.desk.close()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import multiprocessing
-import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import chain, islice
 from pathlib import Path
 from typing import Any, cast
 
@@ -17,8 +16,7 @@ from sqlalchemy import JSON, Column, DateTime, MetaData, Table, bindparam, delet
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeEngine
 
-from bot.catalog.files import iter_event_files, slug_for
-from bot.catalog.prepared import JSON_COLUMNS, Outcome, PreparedEvent, Unchanged, load_all, prepare
+from bot.catalog.prepared import JSON_COLUMNS, Outcome, PreparedEvent, Unchanged, prepare
 from bot.catalog.record import EventFileError, EventRecord, NotAnEvent, ParseOptions
 from bot.db.models import Event, EventGroup
 from bot.db.types import JSONText, UTCDateTime
@@ -84,84 +82,46 @@ class ParsedBatch:
     unchanged: list[Unchanged] = field(default_factory=list)
     # `events` and `unchanged` together, in file order
     accepted: list[PreparedEvent | Unchanged] = field(default_factory=list)
+    _sources: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def add(self, outcomes: Iterable[Outcome]) -> list[PreparedEvent]:
+        """Sort loaded files (in file order) into the batch; returns the events among them to store."""
+        events: list[PreparedEvent] = []
+        for outcome in outcomes:
+            if isinstance(outcome, NotAnEvent):
+                self.skipped.append(outcome)
+                continue
+            if isinstance(outcome, EventFileError):
+                self.errors.append(outcome)
+                continue
+            first = self._sources.setdefault(outcome.slug, outcome.source)
+            if first != outcome.source:
+                message = f"slug {outcome.slug!r} is already used by {first}; rename one of the two files"
+                self.errors.append(EventFileError(outcome.source, None, message))
+                continue
+            if isinstance(outcome, Unchanged):
+                self.unchanged.append(outcome)
+            else:
+                events.append(outcome)
+            self.accepted.append(outcome)
+        self.events.extend(events)
+        return events
 
 
-def _load_parallel(
-    files: Iterable[Path], options: ParseOptions, workers: int, stored: Mapping[str, str] | None
-) -> list[Outcome]:
-    """Parsing is CPU-bound pure Python: big imports use every core, in file order.
+@contextmanager
+def _loading(
+    paths: Iterable[Path], options: ParseOptions, workers: int | None, stored: Mapping[str, str] | None
+) -> Iterator[list[Future[list[Outcome]]]]:
+    """The files under `paths`, loaded: futures of their outcomes, chunk by chunk in file order.
 
-    Files go to the workers in chunks while the folder is still being walked, so that starting the
-    workers, walking, parsing and receiving the results overlap.
+    Parsing is CPU-bound pure Python: big imports use every core. Files go to the workers in chunks
+    while the folder is still being walked, so that starting the workers, walking, parsing, receiving
+    the results (and, in `import_paths`, storing them) overlap.
     """
-    context = multiprocessing.get_context("forkserver")
-    # forkserver: workers start from a clean process, not a fork of this one and its database threads;
-    # the server imports the (SQLAlchemy-free) parser once, so that each worker starts with it
-    context.set_forkserver_preload([load_all.__module__])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [
-            # each worker gets the stored hashes of its own files only
-            pool.submit(load_all, chunk, options, _stored_for(chunk, stored) if stored else None)
-            for chunk in _chunks(files, _PARSE_CHUNK)
-        ]
-        return [outcome for future in futures for outcome in future.result()]
-
-
-def _chunks(items: Iterable[Path], size: int) -> Iterator[list[Path]]:
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
-def _stored_for(files: list[Path], stored: Mapping[str, str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for path in files:
-        slug = slug_for(path)
-        digest = stored.get(slug)
-        if digest is not None:
-            found[slug] = digest
-    return found
-
-
-def parse_paths(
-    paths: Iterable[Path],
-    options: ParseOptions,
-    *,
-    workers: int | None = None,
-    stored: Mapping[str, str] | None = None,
-) -> ParsedBatch:
-    """Parse every event file under `paths`; a slug claimed by two files is an error for the second.
-
-    `stored` ({slug: content hash} of what the database holds) lets unchanged files skip parsing: they
-    come back in `unchanged` instead of `events`.
-    """
-    found = iter_event_files(paths)
-    files = list(islice(found, PARALLEL_FROM))
-    workers = workers if workers is not None else (os.cpu_count() or 1)
-    if workers > 1 and len(files) >= PARALLEL_FROM:
-        outcomes = _load_parallel(chain(files, found), options, workers, stored)
-    else:
-        files.extend(found)
-        outcomes = load_all(files, options, stored)
     batch = ParsedBatch()
-    sources: dict[str, str] = {}
-    for outcome in outcomes:
-        if isinstance(outcome, NotAnEvent):
-            batch.skipped.append(outcome)
-            continue
-        if isinstance(outcome, EventFileError):
-            batch.errors.append(outcome)
-            continue
-        first = sources.setdefault(outcome.slug, outcome.source)
-        if first != outcome.source:
-            message = f"slug {outcome.slug!r} is already used by {first}; rename one of the two files"
-            batch.errors.append(EventFileError(outcome.source, None, message))
-            continue
-        if isinstance(outcome, Unchanged):
-            batch.unchanged.append(outcome)
-        else:
-            batch.events.append(outcome)
-        batch.accepted.append(outcome)
+    with _loading(paths, options, workers, stored) as chunks:
+        for chunk in chunks:
+            batch.add(chunk.result())
     return batch
 
 
@@ -252,8 +212,17 @@ async def import_paths(
     Files whose text is what the stored event was made from are not parsed again.
     """
     stored = {slug: digest for slug, digest in await session.execute(select(Event.slug, Event.content_hash))}
-    batch = parse_paths(paths, options, stored=stored)
-    report = await store_events(session, batch.events, now)
+    batch = ParsedBatch()
+    report = ImportReport()
+    with _loading(paths, options, None, stored) as chunks:
+        for chunk in chunks:
+            # each chunk is stored as soon as it is parsed, while the workers parse the next ones
+            events = batch.add(await asyncio.wrap_future(chunk))
+            if events:
+                stored_chunk = await store_events(session, events, now)
+                report.created += stored_chunk.created
+                report.updated += stored_chunk.updated
+                report.unchanged += stored_chunk.unchanged
     report.unchanged = [item.slug for item in batch.unchanged] + report.unchanged
     report.skipped = batch.skipped
     report.errors = batch.errors

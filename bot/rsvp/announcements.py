@@ -56,8 +56,8 @@ async def announcements_of_event(session: AsyncSession, event_id: int) -> list[A
 
 async def upcoming_announcements(session: AsyncSession, now: datetime) -> Sequence[Announcement]:
     """Announcements of events still open for RSVPs (not ended, not cancelled), for reconciliation."""
-    posts = await session.scalars(
-        select(Post)
+    rows = await session.execute(
+        select(Post.event_id, Post.group_name, Post.guild_id, Post.channel_id, Post.discord_id)
         .join(Event, Event.id == Post.event_id)
         .where(
             Post.kind == ANNOUNCEMENT,
@@ -67,4 +67,8 @@ async def upcoming_announcements(session: AsyncSession, now: datetime) -> Sequen
         )
         .order_by(Post.event_id, Post.id)
     )
-    return [_of(p) for p in posts]
+    return [
+        Announcement(event_id, group_name, guild_id, channel_id, discord_id)
+        for event_id, group_name, guild_id, channel_id, discord_id in rows
+        if discord_id is not None
+    ]

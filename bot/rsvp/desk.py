@@ -142,6 +142,14 @@ class RsvpDesk:
             if not item.future.done():
                 item.future.cancel()
 
+    async def warm(self) -> int:
+        """Remembers the announcements of events still open, so a reaction costs no look-up of its message."""
+        async with self._sessions() as session:
+            found = await ledger.upcoming_announcements(session, self._clock.now())
+        for announcement in found:
+            self._by_message.setdefault(announcement.message_id, announcement)
+        return len(found)
+
     def submit(self, job: Job) -> asyncio.Future[Any]:
         """Queues `job` now (no await: the queue keeps the caller's order); the future gets its result."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -300,6 +308,8 @@ class RsvpDesk:
         now = self._clock.now()
         async with self._sessions() as session:
             found = await ledger.upcoming_announcements(session, now)
+        for announcement in found:
+            self._by_message.setdefault(announcement.message_id, announcement)
         observation = await job.observe(found)
         summaries: list[ReconcileSummary] = []
         async with self._sessions.begin() as session:

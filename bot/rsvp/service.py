@@ -294,30 +294,27 @@ def _notice(
     return Notice(row.user_id, kind, event.id, event.title, position)
 
 
-async def _lock_events(session: AsyncSession, event_ids: Sequence[int]) -> dict[int, _EventInfo]:
-    """Locks each event (in id order, so two batches never wait on each other crosswise) and reads it."""
-    found: dict[int, _EventInfo] = {}
+async def _lock_events(session: AsyncSession, event_ids: Sequence[int]) -> list[int]:
+    """Locks each event (in id order, so two batches never wait on each other crosswise); returns those found."""
+    found: list[int] = []
     for event_id in sorted(event_ids):
         locked = await session.execute(
-            update(EVENTS)
-            .where(EVENTS.c.id == event_id)
-            .values(capacity=EVENTS.c.capacity)
-            .returning(EVENTS.c.id, EVENTS.c.title, EVENTS.c.capacity, EVENTS.c.ends_at, EVENTS.c.cancelled)
+            update(EVENTS).where(EVENTS.c.id == event_id).values(capacity=EVENTS.c.capacity)
         )
-        for info in locked:
-            found[event_id] = _EventInfo(*info)
+        if getattr(locked, "rowcount", 1) != 0:
+            found.append(event_id)
     return found
 
 
 async def _load(
-    session: AsyncSession, event_id: int, info: _EventInfo, capacity: int | None, users: set[int]
+    session: AsyncSession, event_id: int, users: set[int], default_capacity: int | None
 ) -> _EventState:
-    """The event's totals and the rows of `users`, in one statement (read after the lock, so they are current).
+    """The event, its totals and the rows of `users`, in one statement (after the lock, so they are current).
 
-    `SELECT totals.*, rsvps.* FROM (SELECT count(*), ... WHERE event_id = :id) AS totals LEFT OUTER JOIN rsvps
-    ON event_id = :id AND user_id IN (...)`: one row per member found, or one row of totals and NULLs.
+    `SELECT events.*, totals.*, rsvps.* FROM (SELECT count(*), ... FROM rsvps WHERE event_id = :id) AS totals
+    JOIN events ON events.id = :id LEFT OUTER JOIN rsvps ON event_id = :id AND user_id IN (...)`: one row per
+    member found, or one row with NULLs for the member columns.
     """
-    state = _EventState(event_id, info, capacity)
     totals = (
         select(
             func.count().label("total"),
@@ -329,18 +326,24 @@ async def _load(
         .subquery("totals")
     )
     members = and_(RSVPS.c.event_id == event_id, RSVPS.c.user_id.in_(sorted(users)))
-    query = select(totals.c.going, totals.c.waitlist, totals.c.top, *_ROW_COLUMNS).select_from(
-        totals.outerjoin(RSVPS, members)
-    )
-    state.rows = dict.fromkeys(users)
+    query = select(
+        EVENTS.c.title,
+        EVENTS.c.capacity,
+        EVENTS.c.ends_at,
+        EVENTS.c.cancelled,
+        totals.c.going,
+        totals.c.waitlist,
+        totals.c.top,
+        *_ROW_COLUMNS,
+    ).select_from(totals.join(EVENTS, EVENTS.c.id == event_id).outerjoin(RSVPS, members))
+    state = _EventState(event_id, None, None, rows=dict.fromkeys(users))
     for found in await session.execute(query):
-        state.going, state.waitlist, state.next_seq = (
-            int(found[0] or 0),
-            int(found[1] or 0),
-            int(found[2] or 0) + 1,
-        )
-        if found[3] is not None:
-            row = _row(found[3:])
+        title, capacity, ends_at, cancelled, going, waiting, top = found[:7]
+        state.info = _EventInfo(event_id, title, capacity, ends_at, bool(cancelled))
+        state.capacity = capacity if capacity is not None else default_capacity
+        state.going, state.waitlist, state.next_seq = int(going or 0), int(waiting or 0), int(top or 0) + 1
+        if found[7] is not None:
+            row = _row(found[7:])
             state.rows[row.user_id] = row
     return state
 
@@ -546,15 +549,9 @@ async def apply_changes(
             results[i] = UserError(f"`{change.status}` is not an RSVP; choose going, maybe or not_going.")
         else:
             wanted.setdefault(change.event_id, set()).add(change.user_id)
-    infos = await _lock_events(session, list(wanted))
-    states: dict[int, _EventState] = {}
-    for event_id in sorted(wanted):
-        info = infos.get(event_id)
-        if info is None or info.cancelled or now >= info.ends_at:
-            states[event_id] = _EventState(event_id, info, None)
-        else:
-            capacity = info.capacity if info.capacity is not None else default_capacity
-            states[event_id] = await _load(session, event_id, info, capacity, wanted[event_id])
+    states = {event_id: _EventState(event_id, None, None) for event_id in wanted}
+    for event_id in await _lock_events(session, list(wanted)):
+        states[event_id] = await _load(session, event_id, wanted[event_id], default_capacity)
     for i, change in enumerate(changes):
         if results[i] is not None:
             continue

@@ -19,8 +19,19 @@ SCHEDULED_EVENT = "scheduled_event"
 CANCELLATION = "cancellation"
 RESCHEDULED = "notice:rescheduled"
 MOVED = "notice:moved"
+# the turnout forecast for the organizers' channel, the day before; its text is computed when it is sent
+FORECAST = "forecast"
+FORECAST_LEAD = timedelta(days=1)
 # within a channel, what goes first when several posts fall due together
-_ORDER = {ANNOUNCEMENT: 0, SCHEDULED_EVENT: 1, "reminder": 2, "notice": 3, "agenda": 4, CANCELLATION: 5}
+_ORDER = {
+    ANNOUNCEMENT: 0,
+    SCHEDULED_EVENT: 1,
+    "reminder": 2,
+    "notice": 3,
+    "agenda": 4,
+    CANCELLATION: 5,
+    FORECAST: 6,
+}
 # a post sent this long after its due time says it is late
 LATE_AFTER = timedelta(minutes=2)
 LATE_PREFIX = "*(Posted late: the bot was offline when this was due.)*\n"
@@ -219,16 +230,22 @@ def plan_event(
     start = event.starts_at
     posts: list[PlannedPost] = []
 
-    def add(kind: str, due: datetime, late_until: datetime, text: str, *, quiet: bool = True) -> None:
+    def add(
+        kind: str,
+        due: datetime,
+        late_until: datetime,
+        text: str,
+        *,
+        quiet: bool = True,
+        channel_id: int = group.announce_channel_id,
+    ) -> None:
         due = max(due, event.known_since)  # nothing is due before the bot knew of the event
         if quiet:
             due = out_of_quiet_hours(due, settings.quiet_hours, quiet_zone)
         if due >= late_until:
             return
         posts.append(
-            PlannedPost(
-                event.id, kind, group.name, group.guild_id, group.announce_channel_id, due, late_until, text
-            )
+            PlannedPost(event.id, kind, group.name, group.guild_id, channel_id, due, late_until, text)
         )
 
     announce_at = before(start, settings.lead_time, zone)
@@ -242,6 +259,15 @@ def plan_event(
             before(start, offset, zone),
             start,
             reminder_text(event),
+        )
+    if group.organizer_channel_id is not None:
+        add(
+            f"{FORECAST}{suffix}",
+            before(start, FORECAST_LEAD, zone),
+            start,
+            f"Turnout forecast for **{event.title}**",
+            quiet=False,  # organizers' channel: they want it the day before, whatever the hour
+            channel_id=group.organizer_channel_id,
         )
     agenda = settings.agenda
     if agenda.enabled:
@@ -264,6 +290,10 @@ def plan_event(
                 )
     posts.sort(key=lambda p: (p.due_at, order_of(p.kind)))
     return posts
+
+
+def is_forecast(kind: str) -> bool:
+    return kind.split("@", 1)[0] == FORECAST
 
 
 def is_late(post_due: datetime, now: datetime) -> bool:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.checkin.forecast import forecast_message
 from bot.clock import Clock
 from bot.config import AnnouncementsConfig, Config, GroupConfig
 from bot.db.models import Event, Post
@@ -32,6 +33,7 @@ from bot.schedule.plan import (
     EventFacts,
     PlannedPost,
     announcement_text,
+    is_forecast,
     is_late,
     order_of,
     plan_event,
@@ -240,11 +242,17 @@ class Scheduler:
         fresh = [p for p in due if now < p.late_until]
         too_late = [p for p in due if now >= p.late_until]
         token = ledger.new_token()
+        snapshots = [(p, self._snapshot(p, now)) for p in fresh]
+        if any(is_forecast(p.kind) for p in fresh):
+            async with self.sessions() as session:  # the forecast reads the RSVPs as they are now
+                for planned, snap in snapshots:
+                    if is_forecast(planned.kind):
+                        snap["text"] = f"📊 {await forecast_message(session, planned.event_id, now)}"
         async with self._write, self.sessions.begin() as session:
             await ledger.record_skipped(
                 session, too_late, now, "the bot was offline until it no longer made sense"
             )
-            await ledger.claim_new(session, [(p, self._snapshot(p, now)) for p in fresh], token, now)
+            await ledger.claim_new(session, snapshots, token, now)
             await ledger.claim_pending(session, token, now)
             posts = await ledger.claimed(session, token)
         for planned in too_late:

@@ -140,3 +140,18 @@ def test_late_marking() -> None:
     due = datetime(2026, 12, 1, tzinfo=UTC)
     assert not is_late(due, due + timedelta(minutes=1))
     assert is_late(due, due + timedelta(minutes=3))
+
+
+def test_forecast_goes_to_the_organizers_channel_the_day_before_when_configured(config: Config) -> None:
+    start = local(2026, 12, 10, 17, 30)
+    group = config.groups[0]
+    settings = config.announcements_for(group)
+    assert "forecast" not in {p.kind for p in plan_event(facts(start), group, settings, CHICAGO)}
+
+    with_channel = group.model_copy(update={"organizer_channel_id": 100000000000000099})
+    posts = {p.kind: p for p in plan_event(facts(start), with_channel, settings, CHICAGO)}
+    forecast = posts["forecast"]
+    assert forecast.channel_id == 100000000000000099
+    assert forecast.due_at == local(2026, 12, 9, 17, 30)
+    assert forecast.late_until == start
+    assert posts["announcement"].channel_id == group.announce_channel_id
