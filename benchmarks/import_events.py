@@ -83,6 +83,7 @@ class Timing:
     read: float
     parse: float
     store: float
+    pipelined: float
     reimport: float
 
     @property
@@ -91,7 +92,8 @@ class Timing:
 
 
 async def run_once(folder: Path, database: Path, options: ParseOptions, count: int) -> Timing:
-    """One import of every file into a fresh database, then one re-import of the unchanged files."""
+    """Every file imported into a fresh database, as parse_paths + store_events and as import_paths,
+    then re-imported unchanged."""
     files = sorted(folder.rglob("README.md"))
     started = time.perf_counter()
     for path in files:
@@ -105,14 +107,21 @@ async def run_once(folder: Path, database: Path, options: ParseOptions, count: i
         async with sessions.begin() as session:
             report = await store_events(session, batch.events, datetime.now(UTC))
         stored = time.perf_counter()
-        async with sessions.begin() as session:  # the real re-import path: unchanged files are not parsed
+    parse_s, store_s = parsed - started, stored - parsed
+    async with open_database(f"sqlite+aiosqlite:///{database}.2") as sessions:
+        started = time.perf_counter()
+        async with sessions.begin() as session:  # the real path: each chunk stored while the next is parsed
+            fresh = await import_paths(session, [folder], options, datetime.now(UTC))
+        pipelined = time.perf_counter() - started
+        async with sessions.begin() as session:  # unchanged files are not parsed again
             again = await import_paths(session, [folder], options, datetime.now(UTC))
-        reimport = time.perf_counter() - stored
+        reimport = time.perf_counter() - started - pipelined
 
     assert not batch.errors, batch.errors[:3]
     assert len(report.created) == count, (len(report.created), batch.errors[:2])
+    assert len(fresh.created) == count and fresh.ok, fresh.summary()
     assert len(again.unchanged) == count and again.ok, again.summary()
-    return Timing(read_s, parsed - started, stored - parsed, reimport)
+    return Timing(read_s, parse_s, store_s, pipelined, reimport)
 
 
 async def run(count: int, runs: int) -> None:
@@ -138,8 +147,10 @@ async def run(count: int, runs: int) -> None:
     print(f"read only (warm cache): {median('read'):.3f} s  [{each('read')}]")
     print(f"parse: {parse:.3f} s ({parse / count * 1e6:.0f} µs/file)  [{each('parse')}]")
     print(f"store (one transaction): {median('store'):.3f} s  [{each('store')}]")
-    print(f"import total (parse + store): {total:.3f} s  [{each('total')}]  target < 2 s: ", end="")
+    print(f"parse_paths + store_events: {total:.3f} s  [{each('total')}]  target < 2 s: ", end="")
     print("OK" if total < 2 else "MISSED")
+    print(f"import_paths, fresh database (parse and store overlapped): {median('pipelined'):.3f} s  ", end="")
+    print(f"[{each('pipelined')}]  target < 2 s: {'OK' if median('pipelined') < 2 else 'MISSED'}")
     print(f"re-import of unchanged files (import_paths): {median('reimport'):.3f} s  [{each('reimport')}]")
     print(f"peak memory (largest process): {peak_mib / 1024:.0f} MiB")
 

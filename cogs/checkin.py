@@ -14,13 +14,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.catalog import queries
 from bot.checkin import codes, service
 from bot.checkin.attendance import Attendance, Figures, attendance, history
 from bot.checkin.charts import show_up_rate, stats_png
 from bot.checkin.forecast import forecast_event
 from bot.config import GroupConfig
 from bot.db.models import Event
+from bot.discord_app.choices import event_choices as shared_event_choices
 from bot.discord_app.client import MeetupBot
 from bot.discord_app.embeds import EMBED_COLOUR
 from bot.discord_app.permissions import group_of, is_organizer, require_organizer
@@ -267,11 +267,7 @@ class CheckInCog(commands.Cog):
         group = self.services.group_for_guild(interaction.guild_id)
         if group is None or not is_organizer(interaction.user, group):
             return []
-        async with self.services.sessions() as session:
-            found = await queries.search_events(session, self.services.clock.now(), current, group=group.name)
-        return [
-            app_commands.Choice(name=f"{e.title[:85]} · {e.starts_at:%Y-%m-%d}", value=e.slug) for e in found
-        ]
+        return await shared_event_choices(self.services, group.name, current)
 
 
 def _line(f: Figures) -> str:

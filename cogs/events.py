@@ -11,8 +11,10 @@ from discord.ext import commands
 
 from bot.catalog import queries
 from bot.checkin.ics import calendar
+from bot.discord_app.choices import event_choices
 from bot.discord_app.client import MeetupBot
 from bot.discord_app.embeds import agenda_embed, event_embed, events_page_embed
+from bot.discord_app.permissions import group_of
 from bot.errors import UserError
 from bot.rsvp.counts import rsvp_counts
 
@@ -24,10 +26,7 @@ class EventsCog(commands.Cog):
         self.services = bot.services
 
     def _group(self, interaction: discord.Interaction[MeetupBot]) -> str:
-        group = self.services.group_for_guild(interaction.guild_id)
-        if group is None:  # the tree's check refuses these first; kept for direct calls
-            raise UserError("meetup-bot is not set up for this server.")
-        return group.name
+        return group_of(interaction, self.services).name
 
     @app_commands.command(name="next-event", description="The next meetup of this server's group")
     async def next_event(self, interaction: discord.Interaction[MeetupBot]) -> None:
@@ -80,14 +79,7 @@ class EventsCog(commands.Cog):
     async def event_slug(
         self, interaction: discord.Interaction[MeetupBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        group = self._group(interaction)
-        now = self.services.clock.now()
-        async with self.services.sessions() as session:
-            found = await queries.search_events(session, now, current, group=group, limit=25)
-        return [
-            app_commands.Choice(name=_choice_name(e.title, f"{e.starts_at:%Y-%m-%d}"), value=e.slug)
-            for e in found
-        ]
+        return await event_choices(self.services, self._group(interaction), current)
 
     @app_commands.command(name="agenda", description="Today's or the next meetup's agenda")
     async def agenda(self, interaction: discord.Interaction[MeetupBot]) -> None:
@@ -95,12 +87,6 @@ class EventsCog(commands.Cog):
         async with self.services.sessions() as session:
             event = await queries.require_next_event(session, self.services.clock.now(), group)
         await interaction.response.send_message(embed=agenda_embed(event))
-
-
-def _choice_name(title: str, day: str) -> str:
-    suffix = f" · {day}"
-    room = 100 - len(suffix)
-    return (title if len(title) <= room else title[: room - 1] + "…") + suffix
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -124,3 +124,25 @@ def test_parallel_parsing_gives_what_serial_parsing_gives(
     again = parse_paths([config.events_dir], options, workers=2, stored=stored)
     assert [u.slug for u in again.unchanged] == list(stored)
     assert [e.slug for e in again.events] == [e.slug for e in serial.events[1::2]]
+
+
+async def test_a_parallel_import_stores_chunk_by_chunk(
+    sessions: Sessions, config: Config, write_event: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(importer, "_PARSE_CHUNK", 2)
+    slugs = [f"2026-12-0{n + 1}-Talk" for n in range(5)]
+    for n, slug in enumerate(slugs):
+        write_event(f"{slug}/README.md", EVENT.replace("Mocks", f"Mocks {n}"))
+    write_event("README.md", "# Index\n")
+    write_event("broken.md", EVENT.replace("Wednesday, December 9, 2026", "Someday"))
+    first = await run_import(sessions, config)
+    assert first.created == slugs and len(first.errors) == 1 and len(first.skipped) == 1
+    assert len(first.warnings) == 5
+
+    write_event(f"{slugs[3]}/README.md", EVENT.replace("Mocks", "Mocks, again"))
+    again = await run_import(sessions, config)
+    assert again.updated == [slugs[3]] and again.unchanged == slugs[:3] + slugs[4:]
+    assert len(again.warnings) == 5 and len(again.errors) == 1
+    async with sessions() as session:
+        assert (await queries.event_by_slug(session, slugs[3])).title == "Testing Without Mocks, again"

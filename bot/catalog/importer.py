@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, cast
 
@@ -16,7 +19,8 @@ from sqlalchemy import JSON, Column, DateTime, MetaData, Table, bindparam, delet
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeEngine
 
-from bot.catalog.prepared import JSON_COLUMNS, Outcome, PreparedEvent, Unchanged, prepare
+from bot.catalog.files import iter_event_files, slug_for
+from bot.catalog.prepared import JSON_COLUMNS, Outcome, PreparedEvent, Unchanged, load_all, prepare
 from bot.catalog.record import EventFileError, EventRecord, NotAnEvent, ParseOptions
 from bot.db.models import Event, EventGroup
 from bot.db.types import JSONText, UTCDateTime
@@ -84,7 +88,7 @@ class ParsedBatch:
     accepted: list[PreparedEvent | Unchanged] = field(default_factory=list)
     _sources: dict[str, str] = field(default_factory=dict, repr=False)
 
-    def add(self, outcomes: Iterable[Outcome]) -> list[PreparedEvent]:
+    def add(self, outcomes: list[Outcome]) -> list[PreparedEvent]:
         """Sort loaded files (in file order) into the batch; returns the events among them to store."""
         events: list[PreparedEvent] = []
         for outcome in outcomes:
@@ -117,6 +121,59 @@ def _loading(
     Parsing is CPU-bound pure Python: big imports use every core. Files go to the workers in chunks
     while the folder is still being walked, so that starting the workers, walking, parsing, receiving
     the results (and, in `import_paths`, storing them) overlap.
+    """
+    found = iter_event_files(paths)
+    files = list(islice(found, PARALLEL_FROM))
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if workers <= 1 or len(files) < PARALLEL_FROM:
+        files.extend(found)
+        done: Future[list[Outcome]] = Future()
+        done.set_result(load_all(files, options, stored))
+        yield [done]
+        return
+    context = multiprocessing.get_context("forkserver")
+    # forkserver: workers start from a clean process, not a fork of this one and its database threads;
+    # the server imports the (SQLAlchemy-free) parser once, so that each worker starts with it
+    context.set_forkserver_preload([load_all.__module__])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        try:
+            yield [
+                # each worker gets the stored hashes of its own files only
+                pool.submit(load_all, chunk, options, _stored_for(chunk, stored) if stored else None)
+                for chunk in _chunks(chain(files, found), _PARSE_CHUNK)
+            ]
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def _chunks(items: Iterable[Path], size: int) -> Iterator[list[Path]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _stored_for(files: list[Path], stored: Mapping[str, str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for path in files:
+        slug = slug_for(path)
+        digest = stored.get(slug)
+        if digest is not None:
+            found[slug] = digest
+    return found
+
+
+def parse_paths(
+    paths: Iterable[Path],
+    options: ParseOptions,
+    *,
+    workers: int | None = None,
+    stored: Mapping[str, str] | None = None,
+) -> ParsedBatch:
+    """Parse every event file under `paths`; a slug claimed by two files is an error for the second.
+
+    `stored` ({slug: content hash} of what the database holds) lets unchanged files skip parsing: they
+    come back in `unchanged` instead of `events`.
     """
     batch = ParsedBatch()
     with _loading(paths, options, workers, stored) as chunks:

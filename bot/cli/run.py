@@ -42,7 +42,9 @@ async def _import(config: Config, services: Services) -> None:
         if config.events_dir.is_dir():
             removed = await mark_removed(session, config.events_dir, services.clock.now())
             if removed:
-                print(f"removed from {config.events_dir}: {', '.join(removed)} (a cancellation will be posted)")
+                print(
+                    f"removed from {config.events_dir}: {', '.join(removed)} (a cancellation will be posted)"
+                )
     print_report(report)
 
 

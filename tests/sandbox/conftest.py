@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any, Protocol
 
 import aiohttp
 import discord
@@ -22,8 +21,6 @@ GENERAL_ID = 2002
 ORGANIZER_ROLE_ID = 3001
 TOKEN = "sandbox-test-token"
 
-T = TypeVar("T")
-
 
 def seed() -> SandboxSeed:
     return SandboxSeed(
@@ -37,18 +34,6 @@ def seed() -> SandboxSeed:
             )
         ]
     )
-
-
-async def wait_for(predicate: Callable[[], T], timeout: float = 5.0, what: str = "condition") -> T:
-    """Polls `predicate` until it returns something truthy; fails the test after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.005)
 
 
 class SandboxFactory(Protocol):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import discord
 
 from bot.sandbox import SandboxServer
+from tests.waiting import wait_for
 
-from .conftest import ANNOUNCE_ID, ClientFactory, Control, wait_for
+from .conftest import ANNOUNCE_ID, ClientFactory, Control
 
 
 class Recorder:

@@ -12,17 +12,9 @@ import pytest
 from discord import app_commands
 
 from bot.sandbox import SandboxServer
+from tests.waiting import wait_for
 
-from .conftest import (
-    ANNOUNCE_ID,
-    GENERAL_ID,
-    GUILD_ID,
-    ClientFactory,
-    Control,
-    SandboxFactory,
-    SpecRecorder,
-    wait_for,
-)
+from .conftest import ANNOUNCE_ID, GENERAL_ID, GUILD_ID, ClientFactory, Control, SandboxFactory, SpecRecorder
 
 GUILD = discord.Object(GUILD_ID)
 

@@ -7,8 +7,9 @@ import io
 import discord
 
 from bot.sandbox import SandboxServer
+from tests.waiting import wait_for
 
-from .conftest import ANNOUNCE_ID, GENERAL_ID, ORGANIZER_ROLE_ID, ClientFactory, Control, member_id, wait_for
+from .conftest import ANNOUNCE_ID, GENERAL_ID, ORGANIZER_ROLE_ID, ClientFactory, Control, member_id
 
 
 def channel(client: discord.Client, channel_id: int = ANNOUNCE_ID) -> discord.TextChannel:

@@ -10,17 +10,9 @@ import aiohttp
 import discord
 
 from bot.sandbox import RateLimit, SandboxServer
+from tests.waiting import wait_for
 
-from .conftest import (
-    ANNOUNCE_ID,
-    GUILD_ID,
-    TOKEN,
-    ClientFactory,
-    Control,
-    SandboxFactory,
-    SpecRecorder,
-    wait_for,
-)
+from .conftest import ANNOUNCE_ID, GUILD_ID, TOKEN, ClientFactory, Control, SandboxFactory, SpecRecorder
 
 ROUTE = "POST /channels/{channel_id}/messages"
 

@@ -6,8 +6,9 @@ import discord
 import pytest
 
 from bot.sandbox import SandboxServer
+from tests.waiting import wait_for
 
-from .conftest import ANNOUNCE_ID, GENERAL_ID, GUILD_ID, ClientFactory, Control, member_id, wait_for
+from .conftest import ANNOUNCE_ID, GENERAL_ID, GUILD_ID, ClientFactory, Control, member_id
 
 
 def text_channel(client: discord.Client, channel_id: int = ANNOUNCE_ID) -> discord.TextChannel:

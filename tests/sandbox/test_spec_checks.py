@@ -7,8 +7,9 @@ from discord.ext import commands
 
 from bot.sandbox import SandboxServer
 from bot.sandbox.models import Message
+from tests.waiting import wait_for
 
-from .conftest import ANNOUNCE_ID, ClientFactory, Control, SpecRecorder, wait_for
+from .conftest import ANNOUNCE_ID, ClientFactory, Control, SpecRecorder
 from .spec import OpenApiSpec
 
 

@@ -68,13 +68,12 @@ def config_file(tmp_path: Path) -> Path:
 @pytest.fixture
 async def sandbox(config: Config, recorder: SpecRecorder, clock: ManualClock) -> AsyncIterator[SandboxServer]:
     seed = seed_from_config(config)
-    first = seed.guilds[0]
+    first, group = seed.guilds[0], config.groups[0]
+    extra = [(LOG_CHANNEL, "bot-log")]
+    if group.organizer_channel_id is not None:
+        extra.append((group.organizer_channel_id, "organizers"))
     seed.guilds[0] = SeedGuild(
-        first.guild_id,
-        first.name,
-        first.announce_channel_id,
-        first.organizer_role_id,
-        extra_channels=[(LOG_CHANNEL, "bot-log")],
+        first.guild_id, first.name, first.announce_channel_id, first.organizer_role_id, extra_channels=extra
     )
     server = SandboxServer(seed, now=clock.now)  # Discord judges "in the past" by the test's clock
     server.set_request_validator(recorder.validate_request)

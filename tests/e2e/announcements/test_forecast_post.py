@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,13 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
-from bot.config import Config
 from bot.db.models import Event, Rsvp
-from bot.sandbox import SandboxServer, SeedGuild
-from bot.sandbox_mode import seed_from_config
+from bot.sandbox import SandboxServer
 from tests.conftest import BASE_CONFIG
 from tests.e2e.announcements.conftest import STLGO_CHANNEL, Publish, StartBot, texts
-from tests.spec_check import SpecRecorder
 
 ORGANIZERS = 100000000000000008
 
@@ -33,25 +29,6 @@ def config_file(tmp_path: Path) -> Path:
         )
     )
     return path
-
-
-@pytest.fixture
-async def sandbox(config: Config, recorder: SpecRecorder, clock: ManualClock) -> AsyncIterator[SandboxServer]:
-    seed = seed_from_config(config)
-    first = seed.guilds[0]
-    seed.guilds[0] = SeedGuild(
-        first.guild_id,
-        first.name,
-        first.announce_channel_id,
-        first.organizer_role_id,
-        [(ORGANIZERS, "organizers")],
-    )
-    server = SandboxServer(seed, now=clock.now)
-    server.set_request_validator(recorder.validate_request)
-    server.set_response_observer(recorder.observe_response)
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def test_forecast_is_posted_once_the_day_before(
