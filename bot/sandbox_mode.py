@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import shlex
 import sys
 from collections.abc import AsyncIterator
@@ -149,7 +150,7 @@ class Console:
             }
             async with self._http.post("/sandbox/commands", json=body) as response:
                 answer = await response.json()
-            self.print(_format_answer(user, answer))
+            self.print(readable(_format_answer(user, answer)))
         elif head == "react" and len(words) >= 2:
             await self._react(user, words[1])
         else:
@@ -159,13 +160,18 @@ class Console:
     async def _react(self, user: str, emoji: str) -> None:
         async with self._http.get(f"/sandbox/channels/{self._channel_id}/messages") as response:
             messages = await response.json()
-        if not messages:
-            self.print("  ! nothing to react to yet: wait for the announcement")
+        async with self._http.get("/sandbox/state") as response:
+            bot_id = str((await response.json())["bot"]["id"])
+        # the announcement: the newest message the bot put its own RSVP reactions on
+        announcements = [
+            m for m in messages if any(bot_id in reaction["user_ids"] for reaction in m.get("reactions", []))
+        ]
+        if not announcements:
+            self.print("  ! no announcement to react to yet: the bot posts it at the event's lead time")
             return
-        latest = messages[-1]
         body = {
             "channel_id": str(self._channel_id),
-            "message_id": str(latest["id"]),
+            "message_id": str(announcements[-1]["id"]),
             "user_id": str(await self._member_id(user)),
             "emoji": emoji,
             "action": "add",
@@ -173,6 +179,27 @@ class Console:
         async with self._http.post("/sandbox/reactions", json=body) as response:
             if response.status >= 400:
                 self.print(f"  ! {await response.text()}")
+
+
+_TIMESTAMP = re.compile(r"<t:(\d+)(?::([tTdDfFR]))?>")
+
+
+def readable(text: str) -> str:
+    """Discord timestamp tags as this terminal's local time (Discord shows each member their own)."""
+
+    def show(match: re.Match[str]) -> str:
+        when = datetime.fromtimestamp(int(match.group(1))).astimezone()
+        style = match.group(2) or "f"
+        if style in "tT":
+            return f"{when:%H:%M}"
+        if style in "dD":
+            return f"{when:%a %d %b %Y}"
+        if style == "R":
+            minutes = round((when - datetime.now(when.tzinfo)).total_seconds() / 60)
+            return f"in {minutes} min" if minutes >= 0 else f"{-minutes} min ago"
+        return f"{when:%a %d %b %Y %H:%M %Z}"
+
+    return _TIMESTAMP.sub(show, text)
 
 
 def _format_answer(user: str, answer: dict[str, Any]) -> str:

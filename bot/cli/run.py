@@ -19,7 +19,7 @@ from bot.config import Config
 from bot.db.engine import open_database
 from bot.discord_app.services import Services
 from bot.sandbox.server import SandboxServer
-from bot.sandbox_mode import add_demo_event_if_needed, console_task, seed_from_config
+from bot.sandbox_mode import add_demo_event_if_needed, console_task, readable, seed_from_config
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ async def _sandbox_session(config: Config, port: int, clock: Clock, stop: asynci
     server = SandboxServer(seed_from_config(config))
     await server.start(port=port)
     print(f"sandbox: {server.url}", flush=True)
-    server.on_feed(lambda line: print(line, flush=True))
+    server.on_feed(lambda line: print(readable(line), flush=True))
     try:
         with tempfile.TemporaryDirectory(prefix="meetup-bot-sandbox-") as tmp:
             url = f"sqlite+aiosqlite:///{Path(tmp) / 'sandbox.db'}"
@@ -108,7 +108,7 @@ async def sandbox_command(config: Config, port: int) -> int:
     print(
         f"sandbox: point a bot at it with discord.api_base_url: {server.api_base_url} (any token)", flush=True
     )
-    server.on_feed(lambda line: print(line, flush=True))
+    server.on_feed(lambda line: print(readable(line), flush=True))
     try:
         with stop_on_signals() as stop:
             await stop.wait()

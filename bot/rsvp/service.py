@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import Table, and_, bindparam, case, delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import lazyload
 
 from bot.db.models import Event, Rsvp
@@ -294,20 +294,51 @@ def _notice(
     return Notice(row.user_id, kind, event.id, event.title, position)
 
 
-async def _lock_events(session: AsyncSession, event_ids: Sequence[int]) -> list[int]:
+# built once: the statements every batch runs (the event id and members are bound parameters)
+_LOCK = update(EVENTS).where(EVENTS.c.id == bindparam("event_id")).values(capacity=EVENTS.c.capacity)
+_TOTALS = (
+    select(
+        func.count().label("total"),
+        func.sum(case((RSVPS.c.status == "going", 1), else_=0)).label("going"),
+        func.sum(case((RSVPS.c.status == "waitlist", 1), else_=0)).label("waitlist"),
+        func.max(RSVPS.c.queue_seq).label("top"),
+    )
+    .where(RSVPS.c.event_id == bindparam("event_id"))
+    .subquery("totals")
+)
+_LOAD = select(
+    EVENTS.c.title,
+    EVENTS.c.capacity,
+    EVENTS.c.ends_at,
+    EVENTS.c.cancelled,
+    _TOTALS.c.going,
+    _TOTALS.c.waitlist,
+    _TOTALS.c.top,
+    *_ROW_COLUMNS,
+).select_from(
+    _TOTALS.join(EVENTS, EVENTS.c.id == bindparam("event_id")).outerjoin(
+        RSVPS,
+        and_(
+            RSVPS.c.event_id == bindparam("event_id"),
+            RSVPS.c.user_id.in_(bindparam("users", expanding=True)),
+        ),
+    )
+)
+_INSERT_ROWS = insert(RSVPS)
+
+
+async def _lock_events(conn: AsyncConnection, event_ids: Sequence[int]) -> list[int]:
     """Locks each event (in id order, so two batches never wait on each other crosswise); returns those found."""
     found: list[int] = []
     for event_id in sorted(event_ids):
-        locked = await session.execute(
-            update(EVENTS).where(EVENTS.c.id == event_id).values(capacity=EVENTS.c.capacity)
-        )
+        locked = await conn.execute(_LOCK, {"event_id": event_id})
         if getattr(locked, "rowcount", 1) != 0:
             found.append(event_id)
     return found
 
 
 async def _load(
-    session: AsyncSession, event_id: int, users: set[int], default_capacity: int | None
+    conn: AsyncConnection, event_id: int, users: set[int], default_capacity: int | None
 ) -> _EventState:
     """The event, its totals and the rows of `users`, in one statement (after the lock, so they are current).
 
@@ -315,29 +346,8 @@ async def _load(
     JOIN events ON events.id = :id LEFT OUTER JOIN rsvps ON event_id = :id AND user_id IN (...)`: one row per
     member found, or one row with NULLs for the member columns.
     """
-    totals = (
-        select(
-            func.count().label("total"),
-            func.sum(case((RSVPS.c.status == "going", 1), else_=0)).label("going"),
-            func.sum(case((RSVPS.c.status == "waitlist", 1), else_=0)).label("waitlist"),
-            func.max(RSVPS.c.queue_seq).label("top"),
-        )
-        .where(RSVPS.c.event_id == event_id)
-        .subquery("totals")
-    )
-    members = and_(RSVPS.c.event_id == event_id, RSVPS.c.user_id.in_(sorted(users)))
-    query = select(
-        EVENTS.c.title,
-        EVENTS.c.capacity,
-        EVENTS.c.ends_at,
-        EVENTS.c.cancelled,
-        totals.c.going,
-        totals.c.waitlist,
-        totals.c.top,
-        *_ROW_COLUMNS,
-    ).select_from(totals.join(EVENTS, EVENTS.c.id == event_id).outerjoin(RSVPS, members))
     state = _EventState(event_id, None, None, rows=dict.fromkeys(users))
-    for found in await session.execute(query):
+    for found in await conn.execute(_LOAD, {"event_id": event_id, "users": sorted(users)}):
         title, capacity, ends_at, cancelled, going, waiting, top = found[:7]
         state.info = _EventInfo(event_id, title, capacity, ends_at, bool(cancelled))
         state.capacity = capacity if capacity is not None else default_capacity
@@ -348,7 +358,7 @@ async def _load(
     return state
 
 
-async def _more_waitlist(session: AsyncSession, state: _EventState) -> None:
+async def _more_waitlist(conn: AsyncConnection, state: _EventState) -> None:
     """Reads the next page of the waitlist (members outside the batch), in queue order."""
     while not state.queue and not state.queue_done:
         query = select(*_ROW_COLUMNS).where(RSVPS.c.event_id == state.event_id, RSVPS.c.status == "waitlist")
@@ -357,7 +367,7 @@ async def _more_waitlist(session: AsyncSession, state: _EventState) -> None:
             query = query.where(
                 (RSVPS.c.queue_seq > seq) | ((RSVPS.c.queue_seq == seq) & (RSVPS.c.id > row_id))
             )
-        page = (await session.execute(query.order_by(RSVPS.c.queue_seq, RSVPS.c.id).limit(_PAGE))).all()
+        page = (await conn.execute(query.order_by(RSVPS.c.queue_seq, RSVPS.c.id).limit(_PAGE))).all()
         state.queue_done = len(page) < _PAGE
         for values in page:
             row = _row(values)
@@ -366,25 +376,25 @@ async def _more_waitlist(session: AsyncSession, state: _EventState) -> None:
                 state.queue.append(row)
 
 
-async def _waitlist_head(session: AsyncSession, state: _EventState) -> _Row | None:
+async def _waitlist_head(conn: AsyncConnection, state: _EventState) -> _Row | None:
     if state.waitlist == 0:
         return None
     mine = [r for r in state.rows.values() if r is not None and r.status == "waitlist"]
     head = min(mine, key=lambda r: r.key, default=None)
-    await _more_waitlist(session, state)
+    await _more_waitlist(conn, state)
     if state.queue and (head is None or state.queue[0].key < head.key):
         head = state.queue.popleft()
         state.rows[head.user_id] = head
     return head
 
 
-async def _position(session: AsyncSession, state: _EventState, row: _Row) -> int:
+async def _position(conn: AsyncConnection, state: _EventState, row: _Row) -> int:
     """1-based waitlist place of a member who was already waiting: the database's count, corrected by the batch."""
     if row.original is None or row.original[0] != "waitlist" or row.original[1] != row.key:
         return state.waitlist  # joined the waitlist in this batch: last in line
     seq, row_id = row.queue_seq, int(row.id or 0)
     ahead = int(
-        await session.scalar(
+        await conn.scalar(
             select(func.count())
             .select_from(RSVPS)
             .where(
@@ -405,14 +415,14 @@ async def _position(session: AsyncSession, state: _EventState, row: _Row) -> int
 
 
 async def _fill(
-    session: AsyncSession, state: _EventState, now: datetime, notify: bool
+    conn: AsyncConnection, state: _EventState, now: datetime, notify: bool
 ) -> tuple[list[int], list[Notice]]:
     """Promotes the head of the waitlist while there is room; returns who moved up and their notices."""
     assert state.info is not None
     promoted: list[int] = []
     notices: list[Notice] = []
     while state.capacity is None or state.going < state.capacity:
-        head = await _waitlist_head(session, state)
+        head = await _waitlist_head(conn, state)
         if head is None:
             break
         head.status = "going"
@@ -428,7 +438,7 @@ async def _fill(
 
 
 async def _set(
-    session: AsyncSession, state: _EventState, change: SetChange, now: datetime, notify: bool
+    conn: AsyncConnection, state: _EventState, change: SetChange, now: datetime, notify: bool
 ) -> RsvpOutcome:
     assert state.info is not None
     status, user_id, group_name = change.status, change.user_id, change.group_name
@@ -457,7 +467,7 @@ async def _set(
     else:
         row.status = status
     state.count(row.status, 1)
-    position = await _position(session, state, row) if row.status == "waitlist" else None
+    position = await _position(conn, state, row) if row.status == "waitlist" else None
     notices: list[Notice] = []
     if row.status != previous and row.status in ("going", "waitlist"):
         notice = _notice(row, state.info, row.status, position, notify)  # type: ignore[arg-type]
@@ -465,7 +475,7 @@ async def _set(
             notices.append(notice)
     promoted: list[int] = []
     if previous == "going" and row.status != "going":
-        promoted, more = await _fill(session, state, now, notify)
+        promoted, more = await _fill(conn, state, now, notify)
         notices.extend(more)
     return RsvpOutcome(
         state.event_id,
@@ -481,7 +491,7 @@ async def _set(
 
 
 async def _remove(
-    session: AsyncSession, state: _EventState, change: RemoveChange, now: datetime, notify: bool
+    conn: AsyncConnection, state: _EventState, change: RemoveChange, now: datetime, notify: bool
 ) -> RsvpOutcome:
     event_id, user_id, only_status = state.event_id, change.user_id, change.only_status
     row = state.rows.get(user_id)
@@ -503,25 +513,25 @@ async def _remove(
     promoted: list[int] = []
     notices: list[Notice] = []
     if previous == "going":
-        promoted, notices = await _fill(session, state, now, notify)
+        promoted, notices = await _fill(conn, state, now, notify)
     return RsvpOutcome(
         event_id, user_id, None, previous, None, previous_group, None, tuple(promoted), tuple(notices)
     )
 
 
-async def _write(session: AsyncSession, state: _EventState, event_id: int) -> None:
+async def _write(conn: AsyncConnection, state: _EventState, event_id: int) -> None:
     if state.removed:
-        await session.execute(delete(RSVPS).where(RSVPS.c.id.in_([r.id for r in state.removed])))
+        await conn.execute(delete(RSVPS).where(RSVPS.c.id.in_([r.id for r in state.removed])))
     updates = [
         {"_id": r.id, **r.values()}
         for r in state.rows.values()
         if r is not None and r.id is not None and r.dirty
     ]
     if updates:
-        await session.execute(_UPDATE_ROW, updates)
+        await conn.execute(_UPDATE_ROW, updates)
     if state.inserted:
-        await session.execute(
-            insert(RSVPS),
+        await conn.execute(
+            _INSERT_ROWS,
             [
                 {"event_id": event_id, "user_id": r.user_id, "dm_failed": r.dm_failed, **r.values()}
                 for r in state.inserted
@@ -550,8 +560,10 @@ async def apply_changes(
         else:
             wanted.setdefault(change.event_id, set()).add(change.user_id)
     states = {event_id: _EventState(event_id, None, None) for event_id in wanted}
-    for event_id in await _lock_events(session, list(wanted)):
-        states[event_id] = await _load(session, event_id, wanted[event_id], default_capacity)
+    await session.flush()  # the caller's pending ORM changes first (nothing to do in the desk)
+    conn = await session.connection()  # Core statements on the session's connection, in its transaction
+    for event_id in await _lock_events(conn, list(wanted)):
+        states[event_id] = await _load(conn, event_id, wanted[event_id], default_capacity)
     for i, change in enumerate(changes):
         if results[i] is not None:
             continue
@@ -561,12 +573,12 @@ async def apply_changes(
         elif state.info.cancelled or now >= state.info.ends_at:
             results[i] = RsvpClosed(state.info, cancelled=state.info.cancelled)
         elif isinstance(change, SetChange):
-            results[i] = await _set(session, state, change, now, notify)
+            results[i] = await _set(conn, state, change, now, notify)
         else:
-            results[i] = await _remove(session, state, change, now, notify)
+            results[i] = await _remove(conn, state, change, now, notify)
     for event_id, state in states.items():
         if state.info is not None:
-            await _write(session, state, event_id)
+            await _write(conn, state, event_id)
     return [r for r in results if r is not None]
 
 

@@ -59,4 +59,9 @@ class SandboxCore:
         if channel.guild_id is None:
             other = next((r for r in channel.recipient_ids if r != self.state.bot_user_id), None)
             return f"DM {self.name_of(other) if other is not None else '?'}"
-        return f"#{channel.name}"
+        guild = self.state.guilds.get(channel.guild_id)
+        return (
+            f"[{guild.name}] #{channel.name}"
+            if guild is not None and len(self.state.guilds) > 1
+            else f"#{channel.name}"
+        )

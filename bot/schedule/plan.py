@@ -254,6 +254,8 @@ def plan_event(
         add(SCHEDULED_EVENT, announce_at, start, f"Discord event for {event.title}")
     suffix = generation_suffix(generation)
     for offset in settings.reminders:
+        if before(start, offset, zone) < event.known_since:
+            continue  # due before the bot knew of the event: the announcement, posted at once, says it all
         add(
             f"reminder:{offset_label(offset)}{suffix}",
             before(start, offset, zone),

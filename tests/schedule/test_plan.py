@@ -125,6 +125,10 @@ def test_imported_after_the_lead_time_is_announced_at_once_and_past_events_never
     assert due["announcement"] == imported
     assert due["reminder:1d"] == local(2026, 12, 9, 17, 30)
     assert by_kind(config, facts(start, known=start + timedelta(minutes=1))) == {}
+    # imported an hour before: announced at once, without a burst of reminders that fell due earlier
+    late = by_kind(config, facts(start, known=start - timedelta(hours=1)))
+    assert late["announcement"] == start - timedelta(hours=1)
+    assert not [kind for kind in late if kind.startswith("reminder:")]
 
 
 def test_cancelled_online_and_generations(config: Config) -> None:
