@@ -6,11 +6,9 @@ Listeners use the raw gateway events, so announcements of any age count, cached 
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import logging
-from collections.abc import Coroutine
 from typing import Any
 
 import discord
@@ -51,7 +49,6 @@ class RsvpCog(commands.Cog):
             notify=rsvp.dm_members,
         )
         self.coalescer = Coalescer(self.effects.refresh, rsvp.edit_interval_seconds)
-        self._tasks: set[asyncio.Task[Any]] = set()
         self.reconciled: list[list[ReconcileSummary]] = []
 
     async def cog_load(self) -> None:
@@ -64,14 +61,7 @@ class RsvpCog(commands.Cog):
     async def cog_unload(self) -> None:
         await self.desk.close()
         await self.coalescer.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        await self.effects.close()
 
     # -- reactions ----------------------------------------------------------------------------------
 
@@ -127,7 +117,7 @@ class RsvpCog(commands.Cog):
             )
         notices = [n for n in outcome.notices if tell or n.user_id != job.user_id]
         if notices:
-            self._spawn(self.effects.send_notices(notices))
+            self.effects.queue_notices(notices)
         if outcome.changed:
             self.coalescer.poke(outcome.event_id)
 
@@ -157,7 +147,7 @@ class RsvpCog(commands.Cog):
             "; ".join(f"event {s.event_id}: {s}" for s in changed) or "nothing to do",
         )
         for summary in changed:
-            self._spawn(self.effects.send_notices(n for o in summary.outcomes for n in o.notices))
+            self.effects.queue_notices(n for o in summary.outcomes for n in o.notices)
             self.coalescer.poke(summary.event_id)
         self.reconciled.append(summaries)
         return summaries

@@ -36,8 +36,7 @@ _PARSE_CHUNK = 250  # files per worker task: small enough to spread evenly and t
 def _bind_type(column: Column[Any]) -> TypeEngine[Any]:
     if isinstance(column.type, UTCDateTime):
         return DateTime(timezone=False)
-    if isinstance(column.type, JSON):
-        assert column.name in JSON_COLUMNS, f"events.{column.name} is JSON: add it to prepared.JSON_COLUMNS"
+    if isinstance(column.type, JSON) and column.name in JSON_COLUMNS:
         return JSONText()
     return column.type
 

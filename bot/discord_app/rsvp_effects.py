@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -39,6 +40,9 @@ class RsvpEffects:
         self.status_of: dict[str, Answer] = {self.emoji[a]: a for a in ANSWERS}
         self._dm_slots = asyncio.Semaphore(DM_CONCURRENCY)
         self._warned: set[int] = set()
+        # DMs waiting to be sent, by at most DM_CONCURRENCY senders (a burst queues 2,000 here, not 2,000 tasks)
+        self._outbox: deque[Notice] = deque()
+        self._senders: set[asyncio.Task[None]] = set()
 
     async def remove_reaction(self, channel_id: int, message_id: int, status: str, user_id: int) -> bool:
         """Takes a member's reaction off a message (needs Manage Messages); False if Discord refused."""
@@ -58,8 +62,24 @@ class RsvpEffects:
             return False
         return True
 
-    async def send_notices(self, notices: Iterable[Notice]) -> None:
-        await asyncio.gather(*(self._send(n) for n in notices))
+    def queue_notices(self, notices: Iterable[Notice]) -> None:
+        """Sends the DMs in the background, after the commit that recorded them, a few at a time, in order."""
+        self._outbox.extend(notices)
+        while self._outbox and len(self._senders) < DM_CONCURRENCY:
+            task = asyncio.create_task(self._drain(), name="rsvp-dms")
+            self._senders.add(task)
+            task.add_done_callback(self._senders.discard)
+
+    async def _drain(self) -> None:
+        while self._outbox:
+            await self._send(self._outbox.popleft())
+
+    async def close(self) -> None:
+        """Stops sending (DMs still queued are dropped: they were recorded as told, as a crash would leave them)."""
+        self._outbox.clear()
+        for task in list(self._senders):
+            task.cancel()
+        await asyncio.gather(*self._senders, return_exceptions=True)
 
     async def _send(self, notice: Notice) -> None:
         async with self._dm_slots:

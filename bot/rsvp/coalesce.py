@@ -1,7 +1,8 @@
 """Coalesced announcement refreshes: a burst of RSVPs becomes a few edits, and the last one is exact.
 
-Per event: the first change refreshes at once; changes within `interval` seconds of the last refresh wait for one
-refresh at the end of that interval (a trailing edit that reads the counts then, so it shows the final figures).
+Per event: the first change refreshes at once; changes within `interval` seconds of the end of the last refresh wait
+for one refresh at the end of that interval (a trailing edit that reads the counts then, so it shows the final
+figures). Counting from the end, not the start, keeps edits `interval` apart however long each one took to land.
 A change that lands while a refresh is running schedules one more. Timing is the asyncio loop's clock.
 """
 
@@ -20,6 +21,7 @@ Refresh = Callable[[int], Awaitable[None]]
 @dataclass
 class _State:
     last_start: float | None = None
+    last_end: float | None = None
     dirty: bool = False
     task: asyncio.Task[None] | None = None
     runs: list[float] = field(default_factory=list)
@@ -60,8 +62,8 @@ class Coalescer:
     async def _drain(self, event_id: int, state: _State) -> None:
         loop = asyncio.get_running_loop()
         while state.dirty:
-            if state.last_start is not None:
-                wait = state.last_start + self.interval - loop.time()
+            if state.last_end is not None:
+                wait = state.last_end + self.interval - loop.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
             state.dirty = False
@@ -71,3 +73,5 @@ class Coalescer:
                 await self._refresh(event_id)
             except Exception:
                 log.exception("refreshing the announcements of event %s failed", event_id)
+            finally:
+                state.last_end = loop.time()
