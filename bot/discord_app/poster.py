@@ -152,6 +152,22 @@ class DiscordPublisher:
         except discord.HTTPException as exc:
             log.warning("could not cancel Discord event %s: %s", row.discord_id, describe(exc))
 
+    async def find_sent(self, post: Post, since: datetime) -> int | None:
+        """A message of this bot with the post's text among the channel's latest (Discord's history is the
+        truth); `since` is when the post was first tried."""
+        channel = self._client.get_partial_messageable(post.channel_id, guild_id=post.guild_id)
+        prefix, _ = self._mentions(post)
+        text = prefix + str((post.snapshot or {}).get("text", ""))
+        me = self._client.user
+        try:
+            # the newest 100 messages: the text (title, times) is specific enough, and no clock is trusted
+            async for message in channel.history(limit=100):
+                if me is not None and message.author.id == me.id and message.content == text:
+                    return message.id
+        except discord.HTTPException as exc:
+            raise PublishError(describe(exc)) from exc
+        return None
+
     async def update(self, post: Post, event: Event) -> None:
         """Edit the announcement (or the Discord event) to show the event as it is now."""
         if post.discord_id is None:

@@ -299,7 +299,7 @@ def create_message(
     state = core.state
     nonce = body.get("nonce")
     if nonce is not None and body.get("enforce_nonce"):
-        earlier = state.recent_nonce(author_id, str(nonce))
+        earlier = state.recent_nonce(author_id, str(nonce), core.now())
         if earlier is not None:
             return earlier
     flags = (int(body.get("flags") or 0) & allowed_flags) | extra_flags
@@ -349,7 +349,7 @@ def create_message(
     if ephemeral_to is None:
         channel.message_ids.append(msg.id)
     if nonce is not None:
-        state.remember_nonce(author_id, str(nonce), msg.id)
+        state.remember_nonce(author_id, str(nonce), msg.id, core.now())
     dispatch(core, "MESSAGE_CREATE", msg)
     seen_by = f"(only {core.name_of(ephemeral_to)} sees) " if ephemeral_to is not None else ""
     core.feed(f"{core.where(channel)}  {core.name_of(author_id)}: {seen_by}{describe(core, msg)}")

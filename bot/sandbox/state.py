@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.sandbox import errors
 from bot.sandbox import permissions as perms
@@ -38,7 +38,7 @@ class SandboxState:
     events: dict[int, ScheduledEvent] = field(default_factory=dict)
     dm_channels: dict[int, int] = field(default_factory=dict)
     commands: dict[int | None, dict[tuple[str, int], AppCommand]] = field(default_factory=dict)
-    nonces: dict[tuple[int, str], tuple[int, float]] = field(default_factory=dict)
+    nonces: dict[tuple[int, str], tuple[int, datetime]] = field(default_factory=dict)
     base_url: str = "http://127.0.0.1"
 
     @property
@@ -164,16 +164,16 @@ class SandboxState:
         self.dm_channels[user.id] = channel.id
         return channel
 
-    def remember_nonce(self, author_id: int, nonce: str, message_id: int) -> None:
-        self.nonces[(author_id, nonce)] = (message_id, time.monotonic())
+    def remember_nonce(self, author_id: int, nonce: str, message_id: int, at: datetime) -> None:
+        self.nonces[(author_id, nonce)] = (message_id, at)
 
-    def recent_nonce(self, author_id: int, nonce: str) -> Message | None:
+    def recent_nonce(self, author_id: int, nonce: str, now: datetime) -> Message | None:
         """The message this author already sent with `nonce` in the last few minutes, if any."""
         found = self.nonces.get((author_id, nonce))
         if found is None:
             return None
         message_id, at = found
-        if time.monotonic() - at > NONCE_WINDOW_SECONDS:
+        if (now - at).total_seconds() > NONCE_WINDOW_SECONDS:
             del self.nonces[(author_id, nonce)]
             return None
         return self.messages.get(message_id)

@@ -47,6 +47,10 @@ class AnnounceRefused(UserError):
     """/announce cannot do what was asked; the message says why and what to do instead."""
 
 
+# Discord dedupes a repeated nonce for "the past few minutes" (message.mdx); after that, a retry looks first
+NONCE_WINDOW = timedelta(minutes=3)
+
+
 class PublishError(Exception):
     """Discord refused or failed a post; `message` says why, for the ledger and the organizers."""
 
@@ -62,6 +66,10 @@ class Publisher(Protocol):
 
     async def update(self, post: Post, event: Event) -> None:
         """Edit an announcement or Discord event to show the event as it is now."""
+        ...
+
+    async def find_sent(self, post: Post, since: datetime) -> int | None:
+        """The id of a message this bot already posted for `post` since `since`, if Discord has one."""
         ...
 
     async def report(self, group_name: str, text: str) -> None:
@@ -397,6 +405,20 @@ class Scheduler:
             return
         if self.publisher is None:
             raise RuntimeError("the scheduler has no publisher")
+        if post.kind != SCHEDULED_EVENT and post.attempts > 1 and now - post.created_at > NONCE_WINDOW:
+            # Retried after Discord stopped remembering the nonce (a crash long ago): look before posting again.
+            try:
+                found = await self.publisher.find_sent(post, post.created_at)
+            except PublishError as exc:
+                log.warning("could not look for an earlier copy of %s: %s", label, exc.message)
+                found = None
+            if found is not None:
+                async with self._write, self.sessions.begin() as session:
+                    recorded = await ledger.record_sent(session, post.id, token, found, self.clock.now())
+                if recorded:
+                    log.info("%s was posted before a crash (message %s); not posting it again", label, found)
+                    report.sent.append(label)
+                return
         reply_to = None
         if post.kind not in (ANNOUNCEMENT, SCHEDULED_EVENT):
             async with self.sessions() as session:

@@ -12,7 +12,7 @@ import asyncio
 import os
 import signal
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from bot.clock import ManualClock
 from bot.config import Config
 from bot.db.models import Event, Post
 from bot.sandbox import SandboxServer
+from bot.sandbox.models import Message
 from bot.schedule.ledger import LEASE
 from tests.e2e.announcements.conftest import STLGO_CHANNEL, Publish, StartBot, bot_messages
 
@@ -35,14 +36,15 @@ async def reminder_row(sessions: async_sessionmaker[AsyncSession]) -> Post | Non
         return found
 
 
-async def test_killed_between_discord_and_the_ledger_posts_the_reminder_once(
+async def crash_while_posting_the_reminder(
     start_bot: StartBot,
     publish: Publish,
     clock: ManualClock,
     sandbox: SandboxServer,
     sessions: async_sessionmaker[AsyncSession],
     config: Config,
-) -> None:
+) -> tuple[datetime, Message]:
+    """Announce, then run a bot process that is SIGKILLed once Discord has accepted the 1-day reminder."""
     await publish("profiling", when="Thursday, December 10, 2026")
     async with sessions() as session:
         start = (await session.scalars(select(Event.starts_at))).one()
@@ -53,6 +55,7 @@ async def test_killed_between_discord_and_the_ledger_posts_the_reminder_once(
     assert len(bot_messages(sandbox, STLGO_CHANNEL)) == 1
 
     due = start - timedelta(days=1)
+    clock.set(due)  # the sandbox (Discord) judges nonces by this clock, the bot process by its own copy of it
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -87,6 +90,21 @@ async def test_killed_between_discord_and_the_ledger_posts_the_reminder_once(
     row = await reminder_row(sessions)
     assert row is not None and row.status == "pending" and row.discord_id is None  # ...the ledger does not
 
+    return due, first_reminder
+
+
+async def test_killed_between_discord_and_the_ledger_posts_the_reminder_once(
+    start_bot: StartBot,
+    publish: Publish,
+    clock: ManualClock,
+    sandbox: SandboxServer,
+    sessions: async_sessionmaker[AsyncSession],
+    config: Config,
+) -> None:
+    due, first_reminder = await crash_while_posting_the_reminder(
+        start_bot, publish, clock, sandbox, sessions, config
+    )
+
     # restarted within the dead process's lease: it waits rather than risk a second post
     clock.set(due + timedelta(seconds=30))
     app = await start_bot()
@@ -101,3 +119,24 @@ async def test_killed_between_discord_and_the_ledger_posts_the_reminder_once(
     row = await reminder_row(sessions)
     assert row is not None and row.status == "sent" and row.discord_id == first_reminder.id
     assert row.attempts == 2
+
+
+async def test_restarted_after_discord_forgot_the_nonce_finds_the_message_instead_of_posting_again(
+    start_bot: StartBot,
+    publish: Publish,
+    clock: ManualClock,
+    sandbox: SandboxServer,
+    sessions: async_sessionmaker[AsyncSession],
+    config: Config,
+) -> None:
+    due, first_reminder = await crash_while_posting_the_reminder(
+        start_bot, publish, clock, sandbox, sessions, config
+    )
+    clock.set(due + timedelta(hours=1))  # down for an hour: Discord dedupes a nonce for a few minutes only
+    app = await start_bot()
+    report = await app.scheduler.run_due()
+    assert report.sent == [f"profiling reminder:1d #{STLGO_CHANNEL}"]
+    messages = bot_messages(sandbox, STLGO_CHANNEL)
+    assert [m.id for m in messages] == [messages[0].id, first_reminder.id]  # found in the history, not resent
+    row = await reminder_row(sessions)
+    assert row is not None and row.status == "sent" and row.discord_id == first_reminder.id
