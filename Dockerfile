@@ -4,7 +4,7 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 # Install only the dependencies listed in pyproject.toml, without the source.
 RUN python - <<'PY' > /tmp/requirements.txt
 import tomllib
