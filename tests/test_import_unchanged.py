@@ -10,10 +10,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import bot.catalog.importer as importer
-import bot.catalog.prepared as prepared
 from bot.catalog import queries
 from bot.catalog.importer import ImportReport, import_paths, parse_paths
-from bot.catalog.record import EventRecord, ParseOptions
 from bot.catalog.rows import event_to_json
 from bot.config import Config
 
@@ -44,21 +42,17 @@ async def run_import(sessions: Sessions, config: Config) -> ImportReport:
         return await import_paths(session, [config.events_dir], config.parse_options(), NOW)
 
 
-def no_parsing(path: Path, text: str, options: ParseOptions) -> EventRecord:
-    raise AssertionError(f"{path} was parsed again")
-
-
-async def test_unchanged_files_are_not_parsed_and_keep_their_warnings(
-    sessions: Sessions, config: Config, write_event: Write, monkeypatch: pytest.MonkeyPatch
+async def test_unchanged_files_keep_their_warnings_and_changed_ones_update(
+    sessions: Sessions, config: Config, write_event: Write
 ) -> None:
     path = write_event("2026-12-09-NoMocks/README.md", EVENT)
     first = await run_import(sessions, config)
     assert first.created == ["2026-12-09-NoMocks"] and len(first.warnings) == 1
     assert first.warnings[0].startswith(f'{path}: line 8: Meta: unknown key "Snacks"')
 
-    with monkeypatch.context() as patch:
-        patch.setattr(prepared, "parse_event_text", no_parsing)
-        again = await run_import(sessions, config)
+    again = await run_import(
+        sessions, config
+    )  # skipped before parsing: see test_parse_paths_with_stored_hashes
     assert again.unchanged == ["2026-12-09-NoMocks"] and again.ok
     assert not again.created and not again.updated
     assert again.warnings == first.warnings
