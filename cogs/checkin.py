@@ -138,9 +138,9 @@ class CheckInCog(commands.Cog):
         undo: bool,
     ) -> str:
         now = self.services.clock.now()
+        user_id, name = await self._resolve(interaction, member)  # may ask Discord: before the transaction
         async with self.services.sessions.begin() as session:
             found = await service.event_for(session, group.name, now, slug)
-            user_id, name = await self._resolve(interaction, member)
             if undo:
                 name = await service.undo_check_in(session, found, user_id) or name
                 return f"Undone: {name} is no longer checked in to **{found.title}**."
