@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import Event, EventGroup, Rsvp
+from bot.db.models import Rsvp
+from tests import factories
 
 NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
 STLGO = "StLGo"
@@ -25,24 +26,16 @@ async def insert_event(
     reported_attendance: int | None = None,
     source: str | None = None,
 ) -> int:
-    async with sessions.begin() as session:
-        event = Event(
-            slug=slug,
-            title=title or f"Talk {slug}",
-            starts_at=starts_at,
-            ends_at=starts_at + timedelta(hours=2),
-            timezone="America/Chicago",
-            source=source or f"{slug}.md",
-            content_hash="0" * 64,
-            reported_rsvps=reported_rsvps,
-            reported_attendance=reported_attendance,
-            created_at=NOW,
-            updated_at=NOW,
-            groups=[EventGroup(group_name=g, position=i) for i, g in enumerate(groups)],
-        )
-        session.add(event)
-        await session.flush()
-        return event.id
+    return await factories.insert_event(
+        sessions,
+        slug,
+        starts_at=starts_at,
+        groups=groups,
+        title=title,
+        source=source,
+        reported_rsvps=reported_rsvps,
+        reported_attendance=reported_attendance,
+    )
 
 
 async def add_rsvps(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import Event, EventGroup
+from tests import factories
 
 NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
 MakeEvent = Callable[..., Awaitable[int]]
@@ -23,23 +23,9 @@ async def insert_event(
     groups: Sequence[str] = ("StLGo",),
     title: str | None = None,
 ) -> int:
-    async with sessions.begin() as session:
-        event = Event(
-            slug=slug,
-            title=title or f"Talk {slug}",
-            starts_at=starts_at,
-            ends_at=starts_at + timedelta(hours=2),
-            timezone="America/Chicago",
-            source=f"{slug}.md",
-            content_hash="0" * 64,
-            capacity=capacity,
-            created_at=NOW,
-            updated_at=NOW,
-            groups=[EventGroup(group_name=g, position=i) for i, g in enumerate(groups)],
-        )
-        session.add(event)
-        await session.flush()
-        return event.id
+    return await factories.insert_event(
+        sessions, slug, starts_at=starts_at, groups=groups, title=title, capacity=capacity
+    )
 
 
 @pytest.fixture
