@@ -12,10 +12,12 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.application import Application
+from bot.catalog import queries
 from bot.catalog.importer import import_paths
 from bot.catalog.removal import mark_removed
 from bot.clock import ManualClock
 from bot.config import Config
+from bot.db.models import Event
 from bot.discord_app.services import Services
 from bot.sandbox import SandboxServer, SeedGuild
 from bot.sandbox.models import Message
@@ -83,16 +85,15 @@ async def sandbox(config: Config, recorder: SpecRecorder, clock: ManualClock) ->
     await server.stop()
 
 
-Publish = Callable[..., Awaitable[None]]
+Publish = Callable[..., Awaitable[Event]]
 
 
 @pytest.fixture
-def publish(
-    sessions: async_sessionmaker[AsyncSession], config: Config, clock: ManualClock
-) -> Callable[..., Awaitable[None]]:
-    """Write (or rewrite, or with file=None remove) an event file, then import events_dir as `run` does."""
+def publish(sessions: async_sessionmaker[AsyncSession], config: Config, clock: ManualClock) -> Publish:
+    """Write (or rewrite, or with remove=True delete) an event file, import events_dir as `run` does, and
+    return the event as stored."""
 
-    async def write(slug: str, *, remove: bool = False, **fields: str) -> None:
+    async def write(slug: str, *, remove: bool = False, **fields: str) -> Event:
         path = config.events_dir / f"{slug}.md"
         if remove:
             path.unlink()
@@ -108,6 +109,8 @@ def publish(
             report = await import_paths(session, [config.events_dir], config.parse_options(), clock.now())
             await mark_removed(session, config.events_dir, clock.now())
         assert report.ok, report.errors
+        async with sessions() as session:
+            return await queries.event_by_slug(session, slug)
 
     return write
 

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
 from bot.config import Config
-from bot.db.models import Event, Post
+from bot.db.models import Post
 from bot.sandbox import SandboxServer
 from bot.sandbox.models import Message
 from bot.schedule.ledger import LEASE
@@ -45,9 +45,7 @@ async def crash_while_posting_the_reminder(
     config: Config,
 ) -> tuple[datetime, Message]:
     """Announce, then run a bot process that is SIGKILLed once Discord has accepted the 1-day reminder."""
-    await publish("profiling", when="Thursday, December 10, 2026")
-    async with sessions() as session:
-        start = (await session.scalars(select(Event.starts_at))).one()
+    start = (await publish("profiling", when="Thursday, December 10, 2026")).starts_at
     clock.set(start - timedelta(days=7))
     app = await start_bot()
     await app.scheduler.run_due()

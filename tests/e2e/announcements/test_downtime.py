@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
-from bot.db.models import Event, Post
+from bot.db.models import Post
 from bot.sandbox import SandboxServer
 from bot.schedule.plan import LATE_PREFIX
 from tests.e2e.announcements.conftest import STLGO_CHANNEL, Publish, StartBot, texts
@@ -24,9 +24,7 @@ async def test_back_during_the_event_posts_the_running_agenda_item_late_and_skip
     sessions: async_sessionmaker[AsyncSession],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    await publish("profiling", when="Thursday, December 10, 2026")
-    async with sessions() as session:
-        start = (await session.scalars(select(Event.starts_at))).one()
+    start = (await publish("profiling", when="Thursday, December 10, 2026")).starts_at
     clock.set(start + timedelta(minutes=10))  # the bot was down from before the announcement until now
     app = await start_bot()
     with caplog.at_level(logging.WARNING, logger="bot.schedule"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
 
 import aiohttp
 import pytest
@@ -13,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
-from bot.db.models import Event, Post
+from bot.db.models import Post
 from bot.sandbox import RateLimit, SandboxServer
 from bot.schedule import ledger
 from tests.e2e.announcements.conftest import (
@@ -29,11 +28,6 @@ from tests.e2e.announcements.conftest import (
 ROUTE = "POST /channels/{channel_id}/messages"
 
 
-async def _start(sessions: async_sessionmaker[AsyncSession]) -> Any:
-    async with sessions() as session:
-        return (await session.scalars(select(Event.starts_at))).one()
-
-
 async def _posts(sessions: async_sessionmaker[AsyncSession], kind: str) -> list[Post]:
     async with sessions() as session:
         return list(await session.scalars(select(Post).where(Post.kind == kind)))
@@ -47,8 +41,7 @@ async def test_server_errors_are_retried_with_backoff_and_post_once(
     sessions: async_sessionmaker[AsyncSession],
     http: aiohttp.ClientSession,
 ) -> None:
-    await publish("profiling", when="Thursday, December 10, 2026")
-    start = await _start(sessions)
+    start = (await publish("profiling", when="Thursday, December 10, 2026")).starts_at
     app = await start_bot()
     async with http.post(f"{sandbox.url}/sandbox/faults", json={"route": ROUTE, "status": 503, "times": 2}):
         pass
@@ -107,8 +100,7 @@ async def test_missing_permissions_are_retried_then_reported_in_the_log_channel(
     sessions: async_sessionmaker[AsyncSession],
     http: aiohttp.ClientSession,
 ) -> None:
-    await publish("profiling", when="Thursday, December 10, 2026")
-    start = await _start(sessions)
+    start = (await publish("profiling", when="Thursday, December 10, 2026")).starts_at
     async with http.post(
         f"{sandbox.url}/sandbox/channels/{STLGO_CHANNEL}/permissions", json={"deny": ["SEND_MESSAGES"]}
     ) as response:
@@ -137,8 +129,7 @@ async def test_a_deleted_channel_is_reported_in_the_log_without_a_log_channel(
     http: aiohttp.ClientSession,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    await publish("kcn", when="Thursday, December 10, 2026", group="KCN-STL")
-    start = await _start(sessions)
+    start = (await publish("kcn", when="Thursday, December 10, 2026", group="KCN-STL")).starts_at
     async with http.delete(f"{sandbox.url}/sandbox/channels/{KCN_CHANNEL}") as response:
         assert response.status == 200
     app = await start_bot()

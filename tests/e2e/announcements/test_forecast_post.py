@@ -6,11 +6,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
-from bot.db.models import Event, Rsvp
+from bot.db.models import Rsvp
 from bot.sandbox import SandboxServer
 from tests.conftest import BASE_CONFIG
 from tests.e2e.announcements.conftest import STLGO_CHANNEL, Publish, StartBot, texts
@@ -38,10 +37,8 @@ async def test_forecast_is_posted_once_the_day_before(
     sandbox: SandboxServer,
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    await publish("profiling", when="Thursday, December 10, 2026")
+    event = await publish("profiling", when="Thursday, December 10, 2026")
     async with sessions.begin() as session:
-        event = await session.scalar(select(Event).where(Event.slug == "profiling"))
-        assert event is not None
         for n in range(6):
             session.add(
                 Rsvp(

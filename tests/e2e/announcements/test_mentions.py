@@ -6,11 +6,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
-from bot.db.models import Event
 from bot.sandbox import SandboxServer
 from tests.conftest import BASE_CONFIG
 from tests.e2e.announcements.conftest import STLGO_CHANNEL, Publish, StartBot, bot_messages
@@ -41,9 +39,7 @@ async def test_only_reminders_ping_and_only_the_configured_role(
     sandbox: SandboxServer,
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    await publish("loud", when="Thursday, December 10, 2026", title=LOUD_TITLE)
-    async with sessions() as session:
-        start = (await session.scalars(select(Event.starts_at))).one()
+    start = (await publish("loud", when="Thursday, December 10, 2026", title=LOUD_TITLE)).starts_at
     app = await start_bot()
     clock.set(start - timedelta(days=7))
     await app.scheduler.run_due()
