@@ -67,10 +67,8 @@ class EventsCog(commands.Cog):
     async def event(self, interaction: discord.Interaction[MeetupBot], slug: str) -> None:
         group = self._group(interaction)
         async with self.services.sessions() as session:
-            event = await queries.event_by_slug(session, slug.strip())
+            event = await queries.group_event_by_slug(session, slug, group)
             counts = await rsvp_counts(session, event.id)
-        if group not in event.hosting_groups:
-            raise UserError(f"`{slug}` is not an event of {group}. Use /events to see this server's events.")
         await interaction.response.send_message(
             embed=event_embed(event, going=counts.going, maybe=counts.maybe)
         )

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from typing import Any
 
 import discord
 from discord import app_commands
@@ -17,8 +16,11 @@ from discord.ext import commands
 
 from bot.catalog import queries
 from bot.config import GroupConfig
+from bot.db.models import Event
+from bot.discord_app.choices import event_choices
 from bot.discord_app.client import MeetupBot
 from bot.discord_app.embeds import EMBED_COLOUR
+from bot.discord_app.permissions import group_of, require_organizer
 from bot.discord_app.rsvp_effects import RsvpEffects
 from bot.errors import UserError
 from bot.rsvp.coalesce import Coalescer
@@ -155,19 +157,11 @@ class RsvpCog(commands.Cog):
     # -- commands -----------------------------------------------------------------------------------
 
     def _group(self, interaction: discord.Interaction[MeetupBot]) -> GroupConfig:
-        group = self.services.group_for_guild(interaction.guild_id)
-        if group is None:
-            raise UserError("meetup-bot is not set up for this server.")
-        return group
+        return group_of(interaction, self.services)
 
-    async def _event(self, group: GroupConfig, slug: str) -> Any:
+    async def _event(self, group: GroupConfig, slug: str) -> Event:
         async with self.services.sessions() as session:
-            event = await queries.event_by_slug(session, slug.strip())
-        if group.name not in event.hosting_groups:
-            raise UserError(
-                f"`{slug}` is not an event of {group.name}. Use /events to see this server's events."
-            )
-        return event
+            return await queries.group_event_by_slug(session, slug, group.name)
 
     @app_commands.command(
         name="rsvp", description="RSVP to a meetup (the same as reacting to its announcement)"
@@ -213,8 +207,7 @@ class RsvpCog(commands.Cog):
     )
     @app_commands.describe(slug="Start typing the event's title")
     async def rsvps(self, interaction: discord.Interaction[MeetupBot], slug: str) -> None:
-        group = self._group(interaction)
-        require_organizer(interaction, group)
+        group = require_organizer(interaction, self.services, "see the RSVP list")
         event = await self._event(group, slug)
         async with self.services.sessions() as session:
             rows = await list_rsvps(session, event.id)
@@ -245,22 +238,7 @@ class RsvpCog(commands.Cog):
     async def slug_choices(
         self, interaction: discord.Interaction[MeetupBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        group = self._group(interaction)
-        async with self.services.sessions() as session:
-            found = await queries.search_events(
-                session, self.services.clock.now(), current, group=group.name, limit=25
-            )
-        return [
-            app_commands.Choice(name=f"{e.title[:85]} · {e.starts_at:%Y-%m-%d}", value=e.slug) for e in found
-        ]
-
-
-def require_organizer(interaction: discord.Interaction[MeetupBot], group: GroupConfig) -> None:
-    """Checked by the bot on every call, whatever Discord's command permissions say."""
-    user = interaction.user
-    roles = {r.id for r in user.roles} if isinstance(user, discord.Member) else set()
-    if group.organizer_role_id is None or group.organizer_role_id not in roles:
-        raise UserError(f"Only {group.name} organizers can see the RSVP list.")
+        return await event_choices(self.services, self._group(interaction).name, current)
 
 
 def _clip(text: str, limit: int = 1024) -> str:

@@ -58,6 +58,19 @@ async def event_by_slug(session: AsyncSession, slug: str) -> Event:
     return event
 
 
+class NotThisGroupsEvent(UserError):
+    def __init__(self, slug: str, group: str) -> None:
+        super().__init__(f"`{slug}` is not an event of {group}. Use /events to see this server's events.")
+
+
+async def group_event_by_slug(session: AsyncSession, slug: str, group: str) -> Event:
+    """The event called `slug`, if `group` hosts it: a server's commands only reach its own group's events."""
+    event = await event_by_slug(session, slug.strip())
+    if group not in event.hosting_groups:
+        raise NotThisGroupsEvent(slug.strip(), group)
+    return event
+
+
 class NoUpcomingEvent(UserError):
     def __init__(self, group: str) -> None:
         super().__init__(

@@ -14,13 +14,10 @@ from discord.ext import commands
 import cogs
 from bot.config import AllowedMentionsConfig
 from bot.discord_app.errors import send_error
+from bot.discord_app.permissions import NOT_CONFIGURED
 from bot.discord_app.services import Services
 
 log = logging.getLogger(__name__)
-
-NOT_CONFIGURED = (
-    "meetup-bot is not set up for this server. An organizer can add it to `groups` in the bot's config.yaml."
-)
 
 
 def allowed_mentions(config: AllowedMentionsConfig) -> discord.AllowedMentions:

@@ -8,6 +8,10 @@ from bot.config import GroupConfig
 from bot.discord_app.services import Services
 from bot.errors import UserError
 
+NOT_CONFIGURED = (
+    "meetup-bot is not set up for this server. An organizer can add it to `groups` in the bot's config.yaml."
+)
+
 
 class NotOrganizer(UserError):
     def __init__(self, group: str, what: str) -> None:
@@ -17,7 +21,7 @@ class NotOrganizer(UserError):
 def group_of(interaction: discord.Interaction[discord.Client], services: Services) -> GroupConfig:
     group = services.group_for_guild(interaction.guild_id)
     if group is None:
-        raise UserError("meetup-bot is not set up for this server.")
+        raise UserError(NOT_CONFIGURED)
     return group
 
 

@@ -152,9 +152,9 @@ class DiscordPublisher:
         except discord.HTTPException as exc:
             log.warning("could not cancel Discord event %s: %s", row.discord_id, describe(exc))
 
-    async def find_sent(self, post: Post, since: datetime) -> int | None:
-        """A message of this bot with the post's text among the channel's latest (Discord's history is the
-        truth); `since` is when the post was first tried."""
+    async def find_sent(self, post: Post) -> int | None:
+        """A message of this bot with the post's text among the channel's latest 100 (Discord's history is the
+        truth; no clock is trusted)."""
         channel = self._client.get_partial_messageable(post.channel_id, guild_id=post.guild_id)
         prefix, _ = self._mentions(post)
         text = prefix + str((post.snapshot or {}).get("text", ""))

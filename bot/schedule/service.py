@@ -68,8 +68,8 @@ class Publisher(Protocol):
         """Edit an announcement or Discord event to show the event as it is now."""
         ...
 
-    async def find_sent(self, post: Post, since: datetime) -> int | None:
-        """The id of a message this bot already posted for `post` since `since`, if Discord has one."""
+    async def find_sent(self, post: Post) -> int | None:
+        """The id of a message this bot already posted for `post` (found in the channel), if any."""
         ...
 
     async def report(self, group_name: str, text: str) -> None:
@@ -408,7 +408,7 @@ class Scheduler:
         if post.kind != SCHEDULED_EVENT and post.attempts > 1 and now - post.created_at > NONCE_WINDOW:
             # Retried after Discord stopped remembering the nonce (a crash long ago): look before posting again.
             try:
-                found = await self.publisher.find_sent(post, post.created_at)
+                found = await self.publisher.find_sent(post)
             except PublishError as exc:
                 log.warning("could not look for an earlier copy of %s: %s", label, exc.message)
                 found = None

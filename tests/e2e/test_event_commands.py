@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.application import Application
 from bot.catalog.importer import import_paths
 from bot.config import Config
-from bot.discord_app.client import NOT_CONFIGURED
+from bot.discord_app.permissions import NOT_CONFIGURED
 from bot.sandbox import SandboxServer
 from tests.e2e.conftest import NOW, STRANGER_CHANNEL, STRANGER_GUILD, Member
 

@@ -46,7 +46,10 @@ async def test_rsvp_command_my_rsvps_and_the_organizers_list(
     )
 
     refused = await bob.command("rsvps", GUILD, CHANNEL, slug="tiny")
-    assert refused["ephemeral"] and refused["content"] == "Only StLGo organizers can see the RSVP list."
+    assert (
+        refused["ephemeral"]
+        and refused["content"] == "Only StLGo organizers can see the RSVP list. Nothing was changed."
+    )
     listed = await olivia.command("rsvps", GUILD, CHANNEL, slug="tiny")
     assert listed["ephemeral"]
     fields = {f["name"]: f["value"] for f in listed["embeds"][0]["fields"]}
