@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test test-dates lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ typecheck: $(STAMP)
 
 test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest -q
+
+# the suite again with the machine's clock moved (a year, three years, both DST changes); needs libfaketime
+test-dates: $(STAMP)
+	$(BIN)/python tests/run_on_other_dates.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/import_events.py

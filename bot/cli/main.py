@@ -12,6 +12,7 @@ from bot.cli import catalog, run
 from bot.cli.export import add_export_parser, export_command
 from bot.cli.rsvps import rsvps_command
 from bot.cli.schedule import schedule_command
+from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, config_path, load_config, read_token
 from bot.logs import setup_logging
 
@@ -47,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
+    """The `meetup-bot` entry point; `clock` is the one source of "now" for every command (tests inject one)."""
+    clock = clock or SystemClock()
     args = build_parser().parse_args(argv)
     path = config_path(args.config, os.environ)
     try:
@@ -62,19 +65,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check-config":
             return catalog.check_config(config, token)
         if args.command == "import":
-            return asyncio.run(catalog.import_command(config, args.paths))
+            return asyncio.run(catalog.import_command(config, args.paths, clock))
         if args.command == "rsvps":
             return asyncio.run(rsvps_command(config, args.slug, as_json=args.json))
         if args.command == "schedule":
-            return asyncio.run(schedule_command(config, as_json=args.json))
+            return asyncio.run(schedule_command(config, as_json=args.json, clock=clock))
         if args.command == "events":
-            return asyncio.run(catalog.events_command(config, show_all=args.all, as_json=args.json))
+            return asyncio.run(
+                catalog.events_command(config, show_all=args.all, as_json=args.json, clock=clock)
+            )
         if args.command == "export":
-            return asyncio.run(export_command(config, args))
+            return asyncio.run(export_command(config, args, clock))
         if args.command == "run":
-            return asyncio.run(run.run_command(config, token, sandbox_port=args.sandbox_port))
+            return asyncio.run(run.run_command(config, token, sandbox_port=args.sandbox_port, clock=clock))
         if args.command == "sandbox":
-            return asyncio.run(run.sandbox_command(config, args.port))
+            return asyncio.run(run.sandbox_command(config, args.port, clock))
     except KeyboardInterrupt:
         return 130
     raise AssertionError(f"unhandled command {args.command}")

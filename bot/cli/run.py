@@ -72,7 +72,7 @@ async def _run_in_sandbox(config: Config, port: int, clock: Clock) -> int:
 
 
 async def _sandbox_session(config: Config, port: int, clock: Clock, stop: asyncio.Event) -> int:
-    server = SandboxServer(seed_from_config(config))
+    server = SandboxServer(seed_from_config(config), now=clock.now)
     await server.start(port=port)
     print(f"sandbox: {server.url}", flush=True)
     server.on_feed(lambda line: print(readable(line), flush=True))
@@ -100,9 +100,9 @@ async def _sandbox_session(config: Config, port: int, clock: Clock, stop: asynci
     return 0
 
 
-async def sandbox_command(config: Config, port: int) -> int:
+async def sandbox_command(config: Config, port: int, clock: Clock | None = None) -> int:
     """The sandbox alone, so a bot started separately can be stopped, killed and restarted against it."""
-    server = SandboxServer(seed_from_config(config))
+    server = SandboxServer(seed_from_config(config), now=(clock or SystemClock()).now)
     await server.start(port=port)
     print(f"sandbox: {server.url}", flush=True)
     print(

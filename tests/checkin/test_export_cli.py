@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from pathlib import Path
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.checkin import service
 from bot.cli.main import main
+from bot.clock import ManualClock
 from bot.config import Config
 from bot.db.models import Event
 from tests.checkin.conftest import NOW, add_rsvps, insert_event
@@ -66,6 +68,5 @@ async def test_exports(
 
 
 async def _run(argv: list[str]) -> int:
-    import asyncio
-
-    return await asyncio.to_thread(main, argv)
+    """The CLI in a thread (it runs its own event loop), on the clock the events were built from."""
+    return await asyncio.to_thread(main, argv, ManualClock(NOW))

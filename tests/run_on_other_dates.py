@@ -1,0 +1,91 @@
+"""Run the test suite with the machine's clock moved, so nothing in it can depend on today's date.
+
+Every test injects its own clock (bot/clock.py); code that reads the real clock instead, or a test whose
+"upcoming" event is upcoming only until some calendar date, fails here. libfaketime (Debian's `faketime`
+package) moves the clock of the whole pytest process and of every process it starts: a year and three years
+ahead, and to the minute before each of the next two daylight-saving changes in the config's zone, so those
+runs cross the change.
+
+    .venv/bin/python tests/run_on_other_dates.py [pytest arguments]     # `make test-dates`
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+PROJECT = Path(__file__).resolve().parents[1]
+ZONE = "America/Chicago"  # the zone of config.yaml and of the test events
+LIBRARY_GLOBS = (
+    "/usr/lib/*/faketime/libfaketime.so.1",
+    "/usr/lib/faketime/libfaketime.so.1",
+    "/usr/local/lib/faketime/libfaketime.so.1",
+)
+
+
+def dst_changes(after: datetime, zone: ZoneInfo, count: int = 2) -> list[datetime]:
+    """The next `count` moments (UTC) where the zone's offset changes, found hour by hour."""
+    found: list[datetime] = []
+    moment = after.replace(minute=0, second=0, microsecond=0)
+    offset = moment.astimezone(zone).utcoffset()
+    while len(found) < count and moment < after + timedelta(days=800):
+        moment += timedelta(hours=1)
+        now_offset = moment.astimezone(zone).utcoffset()
+        if now_offset != offset:
+            found.append(moment)
+            offset = now_offset
+    return found
+
+
+def settings(today: datetime) -> list[tuple[str, str]]:
+    """(label, FAKETIME value) pairs: relative offsets, and absolute starts just before each DST change."""
+    runs = [("a year from now", "+365d"), ("three years from now", "+1096d")]
+    for change in dst_changes(today, ZoneInfo(ZONE)):
+        start = change - timedelta(minutes=1)
+        runs.append((f"across the DST change of {change:%Y-%m-%d} ({ZONE})", f"@{start:%Y-%m-%d %H:%M:%S}"))
+    return runs
+
+
+def library() -> str | None:
+    for pattern in LIBRARY_GLOBS:
+        for path in sorted(glob.glob(pattern)):
+            return path
+    return None
+
+
+def main(pytest_args: list[str]) -> int:
+    lib = library()
+    if lib is None:
+        print(
+            "run_on_other_dates: libfaketime is not installed; install it (Debian: apt-get install faketime) "
+            "and run again.",
+            file=sys.stderr,
+        )
+        return 2
+    failed: list[str] = []
+    for label, value in settings(datetime.now(UTC)):
+        print(f"== tests {label} (FAKETIME={value!r})", flush=True)
+        env = {**os.environ, "LD_PRELOAD": lib, "FAKETIME": value, "TZ": "UTC"}
+        env.pop("FAKETIME_NO_CACHE", None)
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args],
+            cwd=PROJECT,
+            env=env,
+            check=False,
+        )
+        if result.returncode != 0:
+            failed.append(label)
+    if failed:
+        print(f"run_on_other_dates: failed {'; '.join(failed)}", file=sys.stderr)
+        return 1
+    print("run_on_other_dates: the suite passed on every date", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
