@@ -9,3 +9,7 @@ class UserError(Exception):
     def __init__(self, message: str) -> None:
         self.message = message
         super().__init__(message)
+
+
+class StartupError(UserError):
+    """The bot could not start talking to Discord: the message names what failed, the URL and what to check."""

@@ -3,24 +3,36 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+
+REDACTED = "[redacted]"
+# A real Discord token is ~70 characters; anything shorter than this (the sandbox's "t", "x") protects
+# nothing, and replacing it would turn every "t" in every line into "[redacted]".
+MIN_SECRET_LENGTH = 8
 
 
-class RedactFilter(logging.Filter):
-    """Replaces every occurrence of the given secrets in log records."""
+def worth_redacting(secret: str) -> bool:
+    """Only strings long enough to be a real credential are secrets; short ones are test placeholders."""
+    return len(secret.strip()) >= MIN_SECRET_LENGTH
 
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self._secrets = [s for s in secrets if s]
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self._secrets:
-            message = record.getMessage()
-            if any(secret in message for secret in self._secrets):
-                for secret in self._secrets:
-                    message = message.replace(secret, "[redacted]")
-                record.msg = message
-                record.args = None
-        return True
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """`text` with each whole occurrence of every secret worth redacting replaced by [redacted]."""
+    for secret in sorted({s.strip() for s in secrets if worth_redacting(s)}, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+class RedactingFormatter(logging.Formatter):
+    """Redacts the finished line: the message, its arguments, exception messages and tracebacks
+    (exc_text, formatException, stack_info) all pass through `format`, so none can carry the token out."""
+
+    def __init__(self, fmt: str, datefmt: str | None = None, *, secrets: Iterable[str] = ()) -> None:
+        super().__init__(fmt, datefmt)
+        self._secrets = [s for s in secrets if worth_redacting(s)]
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record), self._secrets)
 
 
 class DropVoiceWarnings(logging.Filter):
@@ -33,8 +45,11 @@ class DropVoiceWarnings(logging.Filter):
 def setup_logging(verbose: bool = False, secrets: list[str] | None = None) -> None:
     """One handler on the root logger; discord.py's chatter is kept at WARNING unless verbose."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
-    handler.addFilter(RedactFilter(secrets or []))
+    handler.setFormatter(
+        RedactingFormatter(
+            "%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S", secrets=secrets or []
+        )
+    )
     handler.addFilter(DropVoiceWarnings())
     root = logging.getLogger()
     root.handlers[:] = [handler]

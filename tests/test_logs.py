@@ -1,22 +1,69 @@
-"""The token never reaches a log line."""
+"""The token never reaches a log line, and redacting it mangles nothing else."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import pytest
 
-from bot.logs import setup_logging
+from bot.logs import REDACTED, redact, setup_logging
+
+TOKEN = "MTIz.secret-token"
 
 
-def test_secrets_are_redacted_from_every_log_line(capsys: pytest.CaptureFixture[str]) -> None:
-    setup_logging(secrets=["MTIz.secret-token"])
-    try:
-        logging.getLogger("test").warning("connecting with %s", "MTIz.secret-token")
-        logging.getLogger("discord.client").warning("PyNaCl is not installed, voice will NOT be supported")
-    finally:
-        logging.getLogger().handlers.clear()
-    err = capsys.readouterr().err
+@pytest.fixture
+def log_lines(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture[str]]:
+    """The root handler setup_logging installs, writing to the captured stderr; removed afterwards."""
+    yield capsys
+    logging.getLogger().handlers.clear()
+
+
+def test_secrets_are_redacted_from_every_log_line(log_lines: pytest.CaptureFixture[str]) -> None:
+    setup_logging(secrets=[TOKEN])
+    logging.getLogger("test").warning("connecting with %s", TOKEN)
+    logging.getLogger("test").warning("header Authorization: Bot %s!", TOKEN)
+    logging.getLogger("discord.client").warning("PyNaCl is not installed, voice will NOT be supported")
+    err = log_lines.readouterr().err
     assert "connecting with [redacted]" in err
+    assert "Authorization: Bot [redacted]!" in err
     assert "secret-token" not in err
     assert "voice" not in err
+
+
+def test_a_token_inside_an_exception_and_its_traceback_is_redacted(
+    log_lines: pytest.CaptureFixture[str],
+) -> None:
+    setup_logging(secrets=[TOKEN])
+
+    def connect(token: str) -> None:
+        raise RuntimeError(f"login failed for token {token}")
+
+    try:
+        connect(TOKEN)
+    except RuntimeError:
+        logging.getLogger("test").exception("start-up failed")
+    logging.getLogger("test").warning("here %s", TOKEN, stack_info=True)
+    err = log_lines.readouterr().err
+    assert "Traceback (most recent call last)" in err and "Stack (most recent call last)" in err
+    assert f"RuntimeError: login failed for token {REDACTED}" in err
+    assert "secret-token" not in err
+
+
+def test_a_short_sandbox_token_mangles_nothing(log_lines: pytest.CaptureFixture[str]) -> None:
+    setup_logging(secrets=["t"])
+    logging.getLogger("test").info("started the bot")
+    try:
+        raise ValueError("that token")
+    except ValueError:
+        logging.getLogger("test").exception("it stopped")
+    err = log_lines.readouterr().err
+    assert "test: started the bot\n" in err
+    assert "ValueError: that token" in err
+    assert REDACTED not in err
+
+
+def test_redact_replaces_whole_secrets_longest_first() -> None:
+    assert redact("a MTIz.secret-token b", [TOKEN, "MTIz.secret"]) == "a [redacted] b"
+    assert redact("x  y", ["", "   "]) == "x  y"
+    assert redact(f"token={TOKEN}\n", [f"  {TOKEN}\n"]) == "token=[redacted]\n"

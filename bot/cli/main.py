@@ -31,6 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--sandbox-port", type=int, default=0, help="sandbox port without a token (default: free)"
     )
+    run.add_argument(
+        "--start-retries",
+        type=int,
+        default=4,
+        metavar="N",
+        help="with a token: tries again N times (after 1, 2, 4, 8... s) while Discord is unreachable (default: 4)",
+    )
     sandbox = commands.add_parser("sandbox", help="run the local Discord-compatible sandbox alone")
     sandbox.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     imp = commands.add_parser("import", help="import event files or folders (recursive) into the database")
@@ -77,7 +84,15 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
         if args.command == "export":
             return asyncio.run(export_command(config, args, clock))
         if args.command == "run":
-            return asyncio.run(run.run_command(config, token, sandbox_port=args.sandbox_port, clock=clock))
+            return asyncio.run(
+                run.run_command(
+                    config,
+                    token,
+                    sandbox_port=args.sandbox_port,
+                    clock=clock,
+                    start_retries=args.start_retries,
+                )
+            )
         if args.command == "sandbox":
             return asyncio.run(run.sandbox_command(config, args.port, clock))
     except KeyboardInterrupt:

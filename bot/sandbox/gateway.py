@@ -41,6 +41,9 @@ RESUME, RECONNECT, REQUEST_GUILD_MEMBERS, INVALID_SESSION, HELLO, HEARTBEAT_ACK 
 IGNORED_OPS = frozenset({PRESENCE_UPDATE, VOICE_STATE_UPDATE, 31})
 
 HEARTBEAT_INTERVAL_MS = 41_250
+# Discord's ACK crosses a network; an instant one from a local server reaches discord.py before its
+# keep-alive thread has stamped the heartbeat as sent, so it measures the whole interval ("41.3s behind").
+HEARTBEAT_ACK_DELAY_SECONDS = 0.02
 RESUME_WINDOW_SECONDS = 180.0
 REPLAY_BUFFER = 10_000
 MAX_PAYLOAD_BYTES = 4096
@@ -116,8 +119,16 @@ def _encode(payload: dict[str, Any]) -> str:
 class GatewayHub:
     """All sessions and connections; `dispatch` fans an event out to every session whose intents want it."""
 
-    def __init__(self, state: SandboxState) -> None:
+    def __init__(
+        self,
+        state: SandboxState,
+        *,
+        heartbeat_interval_ms: int = HEARTBEAT_INTERVAL_MS,
+        ack_delay: float = HEARTBEAT_ACK_DELAY_SECONDS,
+    ) -> None:
         self.state = state
+        self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.ack_delay = ack_delay
         self.sessions: dict[str, Session] = {}
         self.connections: set[Connection] = set()
         self.accepting = asyncio.Event()
@@ -161,6 +172,11 @@ class GatewayHub:
         for conn in list(self.connections):
             conn.send(_encode({"op": RECONNECT, "d": None}))
 
+    def request_heartbeat(self) -> None:
+        """Sends HEARTBEAT (op 1), as Discord may: the client must heartbeat at once and gets an ACK."""
+        for conn in list(self.connections):
+            conn.send(_encode({"op": HEARTBEAT, "d": None}))
+
     def invalidate(self, *, resumable: bool) -> None:
         """Sends INVALID_SESSION (op 9); with d=false the session is gone and the client must IDENTIFY."""
         for conn in list(self.connections):
@@ -192,7 +208,7 @@ class GatewayHub:
             elif request.query.get("v", "10") not in ("9", "10"):
                 conn.close(4012)
             else:
-                conn.send(_encode({"op": HELLO, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}}))
+                conn.send(_encode({"op": HELLO, "d": {"heartbeat_interval": self.heartbeat_interval_ms}}))
                 await self._read_loop(conn)
         finally:
             self.connections.discard(conn)
@@ -235,7 +251,8 @@ class GatewayHub:
 
     def _on_payload(self, conn: Connection, op: Any, data: Any) -> None:
         if op == HEARTBEAT:
-            conn.send(_encode({"op": HEARTBEAT_ACK}))
+            # every heartbeat is acknowledged, after a network-like delay (see HEARTBEAT_ACK_DELAY_SECONDS)
+            asyncio.get_running_loop().call_later(self.ack_delay, conn.send, _encode({"op": HEARTBEAT_ACK}))
         elif op == IDENTIFY:
             self._identify(conn, data)
         elif op == RESUME:

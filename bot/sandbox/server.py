@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.sandbox import control
 from bot.sandbox.core import RequestValidator, ResponseObserver, SandboxCore
-from bot.sandbox.gateway import GatewayHub
+from bot.sandbox.gateway import HEARTBEAT_INTERVAL_MS, GatewayHub
 from bot.sandbox.interactions import Interactions
 from bot.sandbox.ratelimit import RateLimit, RateLimiter
 from bot.sandbox.rest import API_PREFIX, create_api
@@ -31,6 +31,7 @@ class SandboxServer:
         rate_limits: dict[str, RateLimit] | None = None,
         interaction_deadline: float = 3.0,
         now: Callable[[], datetime] | None = None,
+        heartbeat_interval_ms: int = HEARTBEAT_INTERVAL_MS,
     ) -> None:
         self.state: SandboxState = build_state(seed)
         limiter = RateLimiter()
@@ -38,7 +39,7 @@ class SandboxServer:
             limiter.configure(route, limit)
         self._core = SandboxCore(
             state=self.state,
-            hub=GatewayHub(self.state),
+            hub=GatewayHub(self.state, heartbeat_interval_ms=heartbeat_interval_ms),
             limiter=limiter,
             interaction_deadline=interaction_deadline,
         )
@@ -86,11 +87,18 @@ class SandboxServer:
         app[CORE] = self._core
         app[INTERACTIONS] = self._interactions
         app.add_routes(control.route_table())
+        app.router.add_get("/", self._root)
         app.router.add_get("/gateway", self._core.hub.handle)
         app.router.add_get("/gateway/", self._core.hub.handle)
         app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self._attachment)
         app.add_subapp(API_PREFIX, create_api(self._core, self._interactions))
         return app
+
+    async def _root(self, request: web.Request) -> web.StreamResponse:
+        """The gateway on the root path, as Discord's gateway host serves it; a plain GET / stays a 404."""
+        if not web.WebSocketResponse().can_prepare(request).ok:
+            raise web.HTTPNotFound()
+        return await self._core.hub.handle(request)
 
     async def _attachment(self, request: web.Request) -> web.Response:
         """Serves uploaded files the way Discord's CDN does, so Attachment.read() works."""
@@ -130,6 +138,10 @@ class SandboxServer:
     async def send_reconnect(self) -> None:
         """Test hook: RECONNECT (op 7)."""
         self._core.hub.reconnect()
+
+    async def request_heartbeat(self) -> None:
+        """Test hook: HEARTBEAT (op 1), Discord asking the client to heartbeat now."""
+        self._core.hub.request_heartbeat()
 
     async def invalidate_session(self, *, resumable: bool = False) -> None:
         """Test hook: INVALID_SESSION (op 9) with d=resumable."""

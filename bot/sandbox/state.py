@@ -43,9 +43,11 @@ class SandboxState:
 
     @property
     def gateway_url(self) -> str:
-        """Where the websocket lives; GET /gateway/bot and READY's resume_gateway_url hand this out."""
+        """Where the websocket lives; GET /gateway/bot and READY's resume_gateway_url hand this out.
+
+        The root path, as Discord's "wss://gateway.discord.gg/" (the sandbox serves /gateway too)."""
         scheme, _, rest = self.base_url.partition("://")
-        return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/gateway"
+        return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/"
 
     # -- lookups that fail the way Discord does -------------------------------------------------
 
