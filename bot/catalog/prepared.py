@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.catalog.files import parse_event_text, read_event_text, slug_for
 from bot.catalog.record import EventFileError, EventRecord, NotAnEvent, ParseOptions
+from bot.catalog.sources import stored_source
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,8 @@ class PreparedEvent:
     row: dict[str, Any]
     groups: list[str]
     warnings: list[str]
+    # the file's path as the user gave it, for messages (the row holds the stored, absolute form)
+    given: str | None = None
 
     @property
     def slug(self) -> str:
@@ -36,6 +39,12 @@ class PreparedEvent:
 
     @property
     def source(self) -> str:
+        """The file as the user named it (`events/talk.md`), for messages."""
+        return self.given if self.given is not None else self.stored
+
+    @property
+    def stored(self) -> str:
+        """The file as `events.source` keeps it: absolute, so every later command finds it."""
         return str(self.row["source"])
 
 
@@ -44,7 +53,8 @@ class Unchanged:
     """A file whose text hash equals the stored event's: not parsed again, its row stays as it is."""
 
     slug: str
-    source: str
+    source: str  # as the user gave it, for messages
+    stored: str  # absolute and resolved (bot.catalog.sources.stored_source), as `events.source` keeps it
 
 
 # The `events` columns a prepared row holds as JSON text (see bot.db.types.JSONText).
@@ -64,9 +74,13 @@ _json = json.JSONEncoder().encode  # what json.dumps does with its defaults, min
 PARSER_VERSION = "1"
 
 
-def prepare(record: EventRecord, content_hash: str | None = None) -> PreparedEvent:
+def prepare(record: EventRecord, content_hash: str | None = None, stored: str | None = None) -> PreparedEvent:
+    """`stored` is the form of the file's path kept in `events.source` (else the record's source as it is)."""
+    row = record_to_row(record, content_hash)
+    if stored is not None:
+        row["source"] = stored
     return PreparedEvent(
-        record_to_row(record, content_hash), list(dict.fromkeys(record.hosting_groups)), list(record.warnings)
+        row, list(dict.fromkeys(record.hosting_groups)), list(record.warnings), record.source
     )
 
 
@@ -157,9 +171,9 @@ def load_all(
             if stored:
                 slug = slug_for(path)
                 if stored.get(slug) == digest:
-                    outcomes.append(Unchanged(slug, str(path)))
+                    outcomes.append(Unchanged(slug, str(path), stored_source(path)))
                     continue
-            outcomes.append(prepare(parse_event_text(path, text, options), digest))
+            outcomes.append(prepare(parse_event_text(path, text, options), digest, stored_source(path)))
         except (NotAnEvent, EventFileError) as problem:
             outcomes.append(problem)
     return outcomes

@@ -1,22 +1,22 @@
-"""`meetup-bot export attendance SLUG --csv | ics | markdown SLUG --write`: the numbers, out of the bot."""
+"""`meetup-bot export attendance SLUG | ics | markdown SLUG --write`: the numbers, out of the bot."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from bot.catalog import queries
-from bot.checkin.attendance import attendance
+from bot.catalog.sources import source_file
 from bot.checkin.exports import attendance_csv
 from bot.checkin.ics import calendar
-from bot.checkin.writeback import Totals, WriteBackError, rewrite, write_back
+from bot.checkin.writeback import LABELS, Kept, Merged, WriteBackError, merge, recorded_totals, write_back
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.db.engine import open_database
-from bot.db.models import Event
 from bot.errors import UserError
+
+EXIT_USAGE = 2
 
 
 def add_export_parser(commands: Any) -> None:
@@ -24,55 +24,110 @@ def add_export_parser(commands: Any) -> None:
         "export", help="export attendance (CSV), an iCalendar feed, or totals to markdown"
     )
     kinds = export.add_subparsers(dest="export_kind", required=True, metavar="WHAT")
-    att = kinds.add_parser("attendance", help="an event's RSVPs and check-ins")
+    att = kinds.add_parser("attendance", help="an event's RSVPs and check-ins as CSV on stdout")
     att.add_argument("slug", metavar="SLUG")
-    att.add_argument("--csv", action="store_true", required=True, help="as CSV on stdout")
+    att.add_argument("--csv", action="store_true", help="as CSV (the only format; the default)")
     ics = kinds.add_parser("ics", help="an iCalendar feed of upcoming events on stdout")
-    ics.add_argument("--group", help="only this group's events")
-    md = kinds.add_parser("markdown", help="fill Total RSVPs / Total Attendance in the event's markdown file")
+    ics.add_argument(
+        "--group", metavar="NAME", help="only this group's events (its name or an alias, any case)"
+    )
+    md = kinds.add_parser(
+        "markdown",
+        help="fill Total RSVPs / Total Attendance in an ended event's markdown file with what the bot recorded",
+        description=(
+            "Writes the figures the bot recorded (RSVPs it took, check-ins) once the event has ended. "
+            "Unknown cells (???) are filled and lower figures raised; a figure the bot would lower, or a "
+            "cell that is more than a number, is kept unless --force. Groups the bot has no data for keep "
+            "their values; nothing else in the file changes."
+        ),
+    )
     md.add_argument("slug", metavar="SLUG")
     md.add_argument("--write", action="store_true", help="change the file in place (else print the new text)")
+    md.add_argument(
+        "--force", action="store_true", help="replace figures in the file even where that lowers them"
+    )
 
 
-def source_path(config: Config, event: Event) -> Path:
-    path = Path(event.source)
-    return path if path.is_absolute() else config.events_dir / path
+def group_name(config: Config, name: str) -> str | None:
+    """The configured name of the group called `name` (its name or an alias, in any case), else None."""
+    return config.parse_options().group_aliases.get(name.strip().casefold())
 
 
-def markdown_totals(event: Event, figures: Any) -> dict[str, Totals]:
-    """Total RSVPs = going RSVPs; Total Attendance = everybody checked in, walk-ins and guests included."""
-    return {
-        "rsvps": Totals(figures.total.going, {g: f.going for g, f in figures.by_group.items()}),
-        "attendance": Totals(figures.total.present, {g: f.present for g, f in figures.by_group.items()}),
-    }
+def known_groups(config: Config) -> str:
+    """`StLGo (aliases: St. Louis Go), ...`: what `--group` accepts."""
+    return ", ".join(
+        f"{g.name} (aliases: {', '.join(g.aliases)})" if g.aliases else g.name for g in config.groups
+    )
+
+
+def kept_text(kept: Kept) -> str:
+    if kept.written.isdigit():
+        return (
+            f"{kept.label}: the file says {kept.written}, the bot recorded {kept.recorded}; "
+            f"kept {kept.written} (use --force to replace it)"
+        )
+    return (
+        f'{kept.label}: the file says "{kept.written}", the bot recorded {kept.recorded}; '
+        "kept it (use --force to replace it)"
+    )
 
 
 async def export_command(config: Config, args: argparse.Namespace, clock: Clock | None = None) -> int:
     now = (clock or SystemClock()).now()
+    group = None
+    if args.export_kind == "ics" and args.group is not None:
+        group = group_name(config, args.group)
+        if group is None:
+            print(
+                f"error: no group called {args.group}; known groups: {known_groups(config)}", file=sys.stderr
+            )
+            return EXIT_USAGE
     async with open_database(config.database.url) as sessions, sessions() as session:
         try:
             if args.export_kind == "ics":
-                events = await queries.upcoming_events(session, now, group=args.group)
+                events = await queries.upcoming_events(session, now, group=group)
                 sys.stdout.write(calendar(events, now))
                 return 0
             event = await queries.event_by_slug(session, args.slug)
             if args.export_kind == "attendance":
                 sys.stdout.write(await attendance_csv(session, event))
                 return 0
-            figures = await attendance(session, event)
+            values = await recorded_totals(session, event, now)
         except UserError as error:
             print(f"error: {error.message.replace('/events', 'meetup-bot events')}", file=sys.stderr)
             return 1
-    values = markdown_totals(event, figures)
-    path = source_path(config, event)
+    path = source_file(event.source, config.events_dir)
     canonical = config.parse_options().canonical_group
+    merged: Merged
     try:
         if args.write:
-            changed = write_back(path, values, canonical)
-            print(f"{path}: {'updated' if changed else 'already up to date'}")
+            merged = write_back(path, values, canonical, force=args.force)
         else:
-            sys.stdout.write(rewrite(path.read_text(encoding="utf-8-sig"), values, canonical))
-    except (OSError, WriteBackError) as error:
-        print(f"error: {path}: {error}", file=sys.stderr)
+            merged = merge(path.read_text(encoding="utf-8-sig"), values, canonical, force=args.force)
+    except FileNotFoundError:
+        print(
+            f"error: {path}: the event's file is not there; import it again "
+            f"(`meetup-bot import {config.events_dir}`) if it moved",
+            file=sys.stderr,
+        )
         return 1
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"error: {path}: cannot be read or written ({error}); nothing was changed", file=sys.stderr)
+        return 1
+    except WriteBackError as error:
+        print(f"error: {path}: {error}; nothing was changed", file=sys.stderr)
+        return 1
+    for key, label in LABELS.items():
+        if key not in values:
+            what = "RSVPs" if key == "rsvps" else "check-ins"
+            print(
+                f"note: the bot has recorded no {what} for {args.slug}; {label} left as it is",
+                file=sys.stderr,
+            )
+    for kept in merged.kept:
+        print(kept_text(kept), file=sys.stderr)
+    if args.write:
+        print(f"{path}: {'updated' if merged.changed else 'unchanged'}")
+    else:
+        sys.stdout.write(merged.text)
     return 0
