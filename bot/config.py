@@ -113,6 +113,36 @@ def parse_duration(value: Any) -> Any:
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
+def format_duration(delta: timedelta) -> str:
+    """The inverse of parse_duration, as config.yaml writes it: `7d`, `2h`, `90m`, `30s`, `0m`.
+
+    One number and the largest unit that divides it exactly (the parser takes one unit), so the text
+    reads back as the same duration.
+    """
+    seconds = round(delta.total_seconds())
+    if seconds == 0:
+        return "0m"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    raise AssertionError("unreachable: every whole number of seconds divides by 1")
+
+
+def _as_written(value: Any) -> Any:
+    """Dumped config values in config.yaml's notation; keys whose value is unset (None) are left out."""
+    if isinstance(value, dict):
+        return {k: _as_written(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_as_written(v) for v in value]
+    if isinstance(value, timedelta):
+        return format_duration(value)
+    if isinstance(value, time):
+        return f"{value:%H:%M}"
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
 class QuietHours(_Strict):
     """Local hours (in `timezone`) when only agenda reminders are posted; others wait until `end`."""
 
@@ -242,12 +272,21 @@ class Config(_Strict):
             default_duration=timedelta(minutes=self.defaults.duration_minutes),
             default_group=self.groups[0].name,
             group_aliases=aliases,
+            known_groups=tuple(
+                f"{g.name} ({', '.join(g.aliases)})" if g.aliases else g.name for g in self.groups
+            ),
         )
 
     def redacted(self) -> dict[str, Any]:
-        """The effective config as plain data, for `check-config`; holds no secret."""
-        data = self.model_dump(mode="json")
+        """The effective config as plain data in config.yaml's notation, for `check-config`; holds no secret.
+
+        Each group's `announcements` are the values in effect for it (its own, else the global ones), so
+        organizers see what the bot will do rather than which keys the group left out.
+        """
+        data: dict[str, Any] = _as_written(self.model_dump())
         data["database"]["url"] = _redact_url(self.database.url)
+        for group, shown in zip(self.groups, data["groups"], strict=True):
+            shown["announcements"] = _as_written(self.announcements_for(group).model_dump())
         return data
 
 

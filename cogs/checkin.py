@@ -25,6 +25,7 @@ from bot.discord_app.client import MeetupBot
 from bot.discord_app.embeds import EMBED_COLOUR
 from bot.discord_app.permissions import group_of, is_organizer, require_organizer
 from bot.errors import UserError
+from bot.when import plural, when_text
 
 MEMBERS_TTL = timedelta(minutes=5)
 STATUS_LABEL = {"going": "going", "maybe": "maybe", "waitlist": "waitlist"}
@@ -64,7 +65,7 @@ class CheckInCog(commands.Cog):
         member="Organizers: the member who arrived (start typing their name)",
         guests="Organizers: how many people without a Discord account came in",
         code="The check-in code shown at the door (checks yourself in)",
-        event="Organizers: which event, if not the one running now",
+        event="Organizers: which event, if not the one open for check-in now (an hour before to the end)",
         undo="Organizers: take back the check-in of `member:` or `guests:`",
     )
     async def checkin(
@@ -127,7 +128,7 @@ class CheckInCog(commands.Cog):
                 session, found, -count if undo else count, by=interaction.user.id, now=now, group=group.name
             )
         verb = "Took back" if undo else "Counted"
-        return f"{verb} {count} guest(s) at **{found.title}**: {total} guest(s) in all."
+        return f"{verb} {plural(count, 'guest')} at **{found.title}**: {plural(total, 'guest')} in all."
 
     async def _member(
         self,
@@ -204,7 +205,7 @@ class CheckInCog(commands.Cog):
     @app_commands.command(
         name="checkin-code", description="Organizers: the code members use to check themselves in"
     )
-    @app_commands.describe(event="Which event, if not the one running now")
+    @app_commands.describe(event="Which event, if not the one open for check-in now")
     async def checkin_code(
         self, interaction: discord.Interaction[MeetupBot], event: str | None = None
     ) -> None:
@@ -214,10 +215,11 @@ class CheckInCog(commands.Cog):
         async with self.services.sessions.begin() as session:
             found = await service.event_for(session, group.name, now, event)
             code = await codes.code_for(session, found, now)
-        _, closes = codes.window(found)
+        _, closes = service.window(found)
+        until = when_text(closes, found.timezone, now)
         await interaction.followup.send(
             f"Check-in code for **{found.title}**: **`{code}`**\n"
-            f"Members run `/checkin code:{code}`; it works until <t:{int(closes.timestamp())}:t>.",
+            f"Members run `/checkin code:{code}`; it works until {until}.",
             ephemeral=True,
         )
 
@@ -226,14 +228,14 @@ class CheckInCog(commands.Cog):
     @app_commands.command(
         name="attendance", description="Organizers: who came, who did not, and the forecast"
     )
-    @app_commands.describe(event="Which event, if not the one running now")
+    @app_commands.describe(event="Which event, if not the one open for check-in now")
     async def attendance(self, interaction: discord.Interaction[MeetupBot], event: str | None = None) -> None:
         group = require_organizer(interaction, self.services, "see attendance")
         await interaction.response.defer(ephemeral=True, thinking=True)
         now = self.services.clock.now()
         async with self.services.sessions() as session:
             found = await service.event_for(session, group.name, now, event)
-            figures = await attendance(session, found)
+            figures = await attendance(session, found, now)
             forecast = await forecast_event(session, found, now) if found.ends_at > now else None
         embed = attendance_embed(found, figures)
         if forecast is not None:
@@ -253,7 +255,7 @@ class CheckInCog(commands.Cog):
         rate = show_up_rate(points)
         rate_text = f"show-up rate {rate:.0%}" if rate is not None else "no show-up rate yet"
         await interaction.followup.send(
-            f"{len(points)} past {group.name} events · {rate_text}",
+            f"{plural(len(points), f'past {group.name} event')} · {rate_text}",
             file=discord.File(io.BytesIO(png), filename="stats.png"),
             ephemeral=True,
         )
@@ -271,12 +273,15 @@ class CheckInCog(commands.Cog):
 
 
 def _line(f: Figures) -> str:
-    rate = f"{f.show_up_rate:.0%}" if f.show_up_rate is not None else "–"
-    return (
-        f"going {f.going} · maybe {f.maybe} · waitlist {f.waitlist}\n"
-        f"checked in {f.checked_in} · walk-ins {f.walk_ins} · guests {f.guests} · no-shows {f.no_shows}\n"
-        f"**{f.present} present** · show-up rate {rate}"
-    )
+    """Three lines of figures; no-shows and the show-up rate only once the event is over."""
+    came = f"checked in {f.checked_in} · walk-ins {f.walk_ins} · guests {f.guests}"
+    if f.no_shows is None:
+        outcome = "no-shows and show-up rate once the event is over"
+    else:
+        came += f" · no-shows {f.no_shows}"
+        outcome = f"show-up rate {f.show_up_rate:.0%}" if f.show_up_rate is not None else "show-up rate –"
+    answers = f"going {f.going} · maybe {f.maybe} · waitlist {f.waitlist}"
+    return f"{answers}\n{came}\n**{f.present} present** · {outcome}"
 
 
 def attendance_embed(event: Event, figures: Attendance) -> discord.Embed:

@@ -17,6 +17,7 @@ from bot.discord_app.embeds import agenda_embed, event_embed, events_page_embed
 from bot.discord_app.permissions import group_of
 from bot.errors import UserError
 from bot.rsvp.counts import rsvp_counts
+from bot.when import plural
 
 PAGE_SIZE = 5
 
@@ -55,7 +56,7 @@ class EventsCog(commands.Cog):
             pages = math.ceil(total / PAGE_SIZE)
             if page > pages:
                 raise UserError(
-                    f"There are only {pages} page(s) of upcoming events; try `/events page:{pages}`."
+                    f"The upcoming events fill only {plural(pages, 'page')}; try `/events page:{pages}`."
                 )
             events = await queries.upcoming_events(
                 session, now, group=group, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE

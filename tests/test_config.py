@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
-from bot.config import ConfigError, config_path, load_config, read_token
+from bot.config import ConfigError, config_path, format_duration, load_config, parse_duration, read_token
 from tests.conftest import BASE_CONFIG
 
 
@@ -109,3 +110,50 @@ def test_check_config_prints_effective_config_without_the_token(config_file: Pat
     assert "super-secret-token" not in result.stdout + result.stderr
     assert "token: '[set]'" in result.stdout
     assert "guild_id: 100000000000000001" in result.stdout
+
+
+def test_check_config_prints_each_groups_settings_in_effect_in_config_notation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli.main import main
+    from bot.clock import ManualClock
+    from tests.factories import NOW
+
+    (tmp_path / "events").mkdir()
+    override = (
+        "    organizer_role_id: 100000000000000003\n"
+        '    announcements: {lead_time: 3d, reminders: [2h, 90m], quiet_hours: {start: "22:00", end: "08:00"}}\n'
+    )
+    path = tmp_path / "config.yaml"
+    path.write_text(BASE_CONFIG.replace("    organizer_role_id: 100000000000000003\n", override, 1))
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    monkeypatch.delenv("DISCORD_TOKEN_FILE", raising=False)
+    assert main(["--config", str(path), "check-config"], ManualClock(NOW)) == 0
+    out = capsys.readouterr().out
+    assert "null" not in out and "P7D" not in out and "PT2H" not in out
+    shown = yaml.safe_load(out)
+    stlgo, kcn = (group["announcements"] for group in shown["groups"])
+    assert (stlgo["lead_time"], stlgo["reminders"], stlgo["quiet_hours"]) == (
+        "3d",
+        ["2h", "90m"],
+        {"start": "22:00", "end": "08:00"},
+    )
+    assert (stlgo["agenda"]["before_item"], stlgo["agenda"]["before_main"]) == ("0m", "5m")  # not overridden
+    assert (kcn["lead_time"], kcn["reminders"], kcn["scheduled_events"]) == ("7d", ["1d", "2h"], True)
+    assert "quiet_hours" not in kcn  # not set anywhere: left out, as config.yaml leaves it out
+    assert shown["defaults"]["start_time"] == "18:00"
+    # what it prints is config.yaml notation: read back, it is the same config
+    printed = tmp_path / "printed.yaml"
+    printed.write_text(yaml.safe_dump({k: v for k, v in shown.items() if k != "token"}, allow_unicode=True))
+    again = load_config(printed, environ={})
+    original = load_config(path, environ={})
+    assert [again.announcements_for(g) for g in again.groups] == [
+        original.announcements_for(g) for g in original.groups
+    ]
+
+
+def test_durations_print_as_config_yaml_writes_them() -> None:
+    for text in ("7d", "2h", "90m", "30s", "0m", "25h"):
+        assert format_duration(parse_duration(text)) == text
+    assert format_duration(parse_duration("48h")) == "2d"  # the same duration: whole days
+    assert format_duration(parse_duration(120)) == "2h"  # a bare number is minutes

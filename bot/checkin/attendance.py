@@ -1,6 +1,8 @@
 """Attendance figures of one event, overall and per hosting group; and the group's history for charts.
 
-No-shows are going RSVPs not checked in; the show-up rate is checked-in going RSVPs over going RSVPs.
+No-shows are going RSVPs not checked in, and the show-up rate is checked-in going RSVPs over going RSVPs:
+both only once the event is over. Before its end a going member who is not in yet may still come, so the
+figures say nothing about them rather than count them as absent.
 """
 
 from __future__ import annotations
@@ -23,16 +25,23 @@ class Figures:
     checked_in: int = 0  # members with an RSVP (going, maybe or waitlist) who came
     walk_ins: int = 0
     guests: int = 0
-    no_shows: int = 0
     going_came: int = 0
+    ended: bool = False  # the event is over: whoever is not in by then did not come
+    answered: int = 0  # RSVP rows of any status, not going included: whether the bot took RSVPs at all
 
     @property
     def present(self) -> int:
         return self.checked_in + self.walk_ins + self.guests
 
     @property
+    def no_shows(self) -> int | None:
+        """Going RSVPs who did not come; None until the event's end (they may still arrive)."""
+        return self.going - self.going_came if self.ended else None
+
+    @property
     def show_up_rate(self) -> float | None:
-        return self.going_came / self.going if self.going else None
+        """Checked-in going RSVPs over going RSVPs; None until the event's end, or without going RSVPs."""
+        return self.going_came / self.going if self.ended and self.going else None
 
 
 @dataclass
@@ -49,7 +58,8 @@ class Attendance:
         return self.total.present > 0
 
 
-async def attendance(session: AsyncSession, event: Event) -> Attendance:
+async def attendance(session: AsyncSession, event: Event, now: datetime) -> Attendance:
+    """The event's figures as they stand at `now` (no-shows and the show-up rate only after its end)."""
     rsvps = (
         await session.execute(
             select(Rsvp.user_id, Rsvp.status, Rsvp.group_name).where(Rsvp.event_id == event.id)
@@ -63,8 +73,9 @@ async def attendance(session: AsyncSession, event: Event) -> Attendance:
         )
     ).all()
     default_group = event.hosting_groups[0] if event.hosting_groups else None
-    total = Figures()
-    groups = {g: Figures() for g in event.hosting_groups}
+    ended = now >= event.ends_at
+    total = Figures(ended=ended)
+    groups = {g: Figures(ended=ended) for g in event.hosting_groups}
 
     def targets(group: str | None) -> list[Figures]:
         group = group or default_group
@@ -73,12 +84,11 @@ async def attendance(session: AsyncSession, event: Event) -> Attendance:
     came = {user_id for user_id, kind, _, _ in checks if user_id is not None and kind == "member"}
     for user_id, status, group in rsvps:
         for figures in targets(group):
+            figures.answered += 1
             if status == "going":
                 figures.going += 1
                 if user_id in came:
                     figures.going_came += 1
-                else:
-                    figures.no_shows += 1
             elif status == "maybe":
                 figures.maybe += 1
             elif status == "waitlist":

@@ -1,7 +1,7 @@
 """Self check-in codes: short, derived from a per-event secret (HMAC), accepted only in the event's window.
 
-Window: from an hour before the start to the end. Wrong codes are counted per member in the database,
-so the limit (5 wrong tries per 10 minutes) holds across restarts and across events.
+Window: from an hour before the start to the end (bot.checkin.service.window). Wrong codes are counted
+per member in the database, so the limit (5 wrong tries per 10 minutes) holds across restarts and events.
 """
 
 from __future__ import annotations
@@ -14,25 +14,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.checkin.service import CheckInResult, check_in
-from bot.db.models import CheckInSecret, CodeAttempt, Event, EventGroup
+from bot.checkin.service import CheckInResult, check_in, next_to_open, open_events, opens_text, window
+from bot.db.models import CheckInSecret, CodeAttempt, Event
 from bot.errors import UserError
+from bot.when import when_text
 
-OPENS_BEFORE = timedelta(hours=1)
 MAX_WRONG = 5
 WRONG_WINDOW = timedelta(minutes=10)
 # no 0/O, 1/I/L: read off a phone screen across a room
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 LENGTH = 6
-
-
-def window(event: Event) -> tuple[datetime, datetime]:
-    return event.starts_at - OPENS_BEFORE, event.ends_at
-
-
-def is_open(event: Event, now: datetime) -> bool:
-    opens, closes = window(event)
-    return opens <= now < closes
 
 
 def derive(secret: str, event_id: int) -> str:
@@ -62,12 +53,12 @@ async def code_for(session: AsyncSession, event: Event, now: datetime) -> str:
     """The event's code for organizers to show; refused outside the window."""
     opens, closes = window(event)
     if now < opens:
-        raise UserError(
-            f"Self check-in for **{event.title}** opens an hour before the start, "
-            f"<t:{int(opens.timestamp())}:t>. Run /checkin-code again then."
-        )
+        raise UserError(f"{opens_text(event, now)}. Run /checkin-code again then.")
     if now >= closes:
-        raise UserError(f"**{event.title}** is over; its check-in is closed.")
+        raise UserError(
+            f"**{event.title}** is over (it ended {when_text(closes, event.timezone, now)}); "
+            "its check-in is closed."
+        )
     return derive(await _secret(session, event.id, now), event.id)
 
 
@@ -90,26 +81,22 @@ async def redeem(
             f"Too many wrong codes: wait {minutes} minutes, then try again, or ask an organizer "
             "at the door to check you in."
         )
-    hosted = select(EventGroup.event_id).where(EventGroup.group_name == group)
-    query = select(Event).where(
-        Event.id.in_(hosted),
-        Event.cancelled.is_(False),
-        Event.starts_at <= now + OPENS_BEFORE,
-        Event.ends_at > now,
-    )
-    open_events = [e for e in (await session.scalars(query)).all() if is_open(e, now)]
-    if not open_events:
-        raise UserError(
-            "Self check-in is closed: codes work from an hour before an event starts until it ends."
-        )
+    candidates = await open_events(session, group, now)
+    if not candidates:
+        upcoming = await next_to_open(session, group, now)
+        if upcoming is None:
+            raise UserError(
+                "Self check-in is closed: codes work from an hour before an event starts until it ends."
+            )
+        raise UserError(f"Self check-in is closed now. {opens_text(upcoming, now)}.")
     given = normalise(code)
-    for event in open_events:
+    for event in candidates:
         row = await session.get(CheckInSecret, event.id)
         if row is not None and hmac.compare_digest(derive(row.secret, event.id), given):
             return await check_in(
                 session, event, user_id, user_name, by=user_id, now=now, group=group, method="code"
             )
-    session.add(CodeAttempt(user_id=user_id, event_id=open_events[0].id, at=now))
+    session.add(CodeAttempt(user_id=user_id, event_id=candidates[0].id, at=now))
     await session.flush()
     return WrongCode(MAX_WRONG - await wrong_tries(session, user_id, now))
 

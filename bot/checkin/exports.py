@@ -1,9 +1,14 @@
-"""Attendance as CSV, one row per RSVP'd member, walk-in and guest entry."""
+"""Attendance as CSV, one row per RSVP'd member, walk-in and guest entry.
+
+Check-in times are ISO 8601 in the event's own zone, with its offset (`2027-01-20T18:05:00-06:00`), so a
+spreadsheet shows the evening's clock and the date of the evening, not UTC's.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +38,7 @@ async def attendance_csv(session: AsyncSession, event: Event) -> str:
         )
     ).all()
     by_user = {c.user_id: c for c in checks if c.user_id is not None}
+    zone = ZoneInfo(event.timezone)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
@@ -46,7 +52,7 @@ async def attendance_csv(session: AsyncSession, event: Event) -> str:
                 "yes" if c else "no",
                 c.kind if c else "",
                 "",
-                c.at.isoformat() if c else "",
+                c.at.astimezone(zone).isoformat() if c else "",
                 c.checked_in_by if c else "",
                 r.group_name or "",
             ]
@@ -62,7 +68,7 @@ async def attendance_csv(session: AsyncSession, event: Event) -> str:
                 "yes",
                 c.kind,
                 c.guests if c.kind == "guests" else "",
-                c.at.isoformat(),
+                c.at.astimezone(zone).isoformat(),
                 c.checked_in_by,
                 c.group_name or "",
             ]

@@ -7,21 +7,26 @@ events with recorded check-ins). A member's probability of coming is the posteri
 history get about the group's rate. Expected turnout = sum of going members' probabilities, plus a
 share of the maybes and the usual walk-ins and guests. The 80% interval uses the Beta-Binomial variance,
 which is wider than independent coin flips because whole evenings go well or badly together.
+
+Once people are checked in they are certain: the forecast counts them as they are and forecasts only the
+members not in yet (and the walk-ins and guests still to come), so it is never below who is already there.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from statistics import mean, median
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.checkin.attendance import history
 from bot.db.models import CheckIn, Event, Rsvp
+from bot.when import plural, when_text
 
 MAYBE_SHARE = 0.3
 Z80 = 1.2816
@@ -73,25 +78,33 @@ class Forecast:
     going: int
     maybe: int
     prior: Prior
+    present: int = 0  # already checked in (members, walk-ins and guests): counted as certain
 
     @property
     def people(self) -> int:
         return round(self.expected)
 
     def text(self) -> str:
-        return f"expect {self.people} people ({self.low}-{self.high})"
+        return f"expect {plural(self.people, 'person', 'people')} ({self.low}-{self.high})"
 
 
-def combine(going: Sequence[float], maybe: Sequence[float], prior: Prior, extras: float = 0.0) -> Forecast:
-    """The forecast from each going and maybe member's probability of coming."""
+def combine(
+    going: Sequence[float],
+    maybe: Sequence[float],
+    prior: Prior,
+    extras: float = 0.0,
+    present: int = 0,
+) -> Forecast:
+    """The forecast from each going and maybe member's probability of coming, on top of the `present`
+    people already in (so expected, low and high are never below them)."""
     weights = [*going, *(MAYBE_SHARE * p for p in maybe)]
     expected = sum(weights) + extras
     n = len(weights)
     variance = sum(p * (1 - p) for p in weights) * (prior.strength + n) / (prior.strength + 1) + extras
     sigma = math.sqrt(variance)
     low = max(0, math.floor(expected - Z80 * sigma))
-    high = math.ceil(expected + Z80 * sigma)
-    return Forecast(expected, low, max(high, low), len(going), len(maybe), prior)
+    high = max(math.ceil(expected + Z80 * sigma), low)
+    return Forecast(expected + present, low + present, high + present, len(going), len(maybe), prior, present)
 
 
 def forecast_totals(rsvps: int, prior: Prior) -> Forecast:
@@ -100,6 +113,7 @@ def forecast_totals(rsvps: int, prior: Prior) -> Forecast:
 
 
 async def forecast_event(session: AsyncSession, event: Event, now: datetime) -> Forecast:
+    """The turnout of `event` as it looks at `now`: who is in counts as certain, the rest is forecast."""
     group = event.hosting_groups[0] if event.hosting_groups else None
     past = await history(session, group, now)
     prior = fit_prior([(p.rsvps, p.attendance) for p in past if p.rsvps and p.attendance is not None])
@@ -140,9 +154,23 @@ async def forecast_event(session: AsyncSession, event: Event, now: datetime) -> 
             prior, went.get(user_id, 0), min(came.get(user_id, 0), went.get(user_id, 0))
         )
 
-    going = [p(u) for u, s in answers if s == "going"]
-    maybe = [p(u) for u, s in answers if s == "maybe"]
-    return combine(going, maybe, prior, extras)
+    here = (
+        await session.execute(
+            select(CheckIn.user_id, CheckIn.kind, CheckIn.guests).where(CheckIn.event_id == event.id)
+        )
+    ).all()
+    arrived = {user_id for user_id, _, _ in here if user_id is not None}
+    extras_in = sum(1 if kind == "walk_in" else guests for _, kind, guests in here if kind != "member")
+    present = sum(1 for _, kind, _ in here if kind == "member") + extras_in
+    going = [p(u) for u, s in answers if s == "going" and u not in arrived]
+    maybe = [p(u) for u, s in answers if s == "maybe" and u not in arrived]
+    forecast = combine(going, maybe, prior, max(extras - extras_in, 0.0), present)
+    # the RSVP counts are everybody's, in or not
+    return replace(
+        forecast,
+        going=sum(1 for _, s in answers if s == "going"),
+        maybe=sum(1 for _, s in answers if s == "maybe"),
+    )
 
 
 async def forecast_message(session: AsyncSession, event_id: int, now: datetime) -> str:
@@ -151,8 +179,12 @@ async def forecast_message(session: AsyncSession, event_id: int, now: datetime) 
     if event is None:
         raise LookupError(f"no event {event_id}")
     f = await forecast_event(session, event, now)
+    zone = ZoneInfo(event.timezone)
+    days_ahead = (event.starts_at.astimezone(zone).date() - now.astimezone(zone).date()).days
+    # posted the day before; one posted late (after downtime) says when the event is instead
+    when = "tomorrow" if days_ahead == 1 else when_text(event.starts_at, zone, now)
     return (
-        f"**{event.title}** tomorrow: {f.going} going, {f.maybe} maybe: {f.text()}. "
+        f"**{event.title}** {when}: {f.going} going, {f.maybe} maybe: {f.text()}. "
         f"(Each RSVP weighted by that member's show-up history; group rate {f.prior.mean:.0%}.)"
     )
 

@@ -6,25 +6,49 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import Select, and_, case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import queries
 from bot.db.models import CheckIn, Event, EventGroup, Rsvp
 from bot.errors import UserError
+from bot.when import plural, when_text
 
-# how far ahead "the event now" looks: an organizer at the door before the start still gets it
-LOOKAHEAD = timedelta(hours=3)
+# Check-in is open from an hour before an event starts until it ends: what "the event now" means for
+# `/checkin member:|guests:` without `event:`, for self check-in codes and for /attendance. An organizer
+# who names an event with `event:` may still check in to it outside that window (a late correction).
+OPENS_BEFORE = timedelta(hours=1)
 ATTENDING = ("going", "maybe", "waitlist")
 
 
+def window(event: Event) -> tuple[datetime, datetime]:
+    """When check-in for `event` opens and closes."""
+    return event.starts_at - OPENS_BEFORE, event.ends_at
+
+
+def opens_text(event: Event, now: datetime) -> str:
+    """`Check-in for **Talk** opens Wed, Jan 20, 2027 at 5:00 PM CST (an hour before the start)`."""
+    opens, _ = window(event)
+    when = when_text(opens, event.timezone, now)
+    return f"Check-in for **{event.title}** opens {when} (an hour before the start)"
+
+
 class NoCurrentEvent(UserError):
-    def __init__(self, group: str, lookahead: timedelta) -> None:
-        hours = round(lookahead.total_seconds() / 3600)
-        super().__init__(
-            f"No {group} event is running or starting in the next {hours} hours. "
-            "Name the event with the `event:` option."
-        )
+    """No event of the group is open for check-in; says which one is next and when it opens."""
+
+    def __init__(self, group: str, upcoming: Event | None, now: datetime) -> None:
+        self.upcoming = upcoming
+        if upcoming is None:
+            message = (
+                f"No {group} event is open for check-in now, and none is coming up: check-in opens an hour "
+                "before an event starts and closes when it ends. Name a past event with the `event:` option."
+            )
+        else:
+            message = (
+                f"{opens_text(upcoming, now)}; no {group} event is open for check-in now. "
+                "To use another event, name it with the `event:` option."
+            )
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -36,26 +60,51 @@ class CheckInResult:
     event_title: str
 
 
-async def current_event(
-    session: AsyncSession, group: str, now: datetime, lookahead: timedelta = LOOKAHEAD
-) -> Event:
-    """The group's event running now, else the soonest one starting within `lookahead`."""
-    hosted = select(EventGroup.event_id).where(EventGroup.group_name == group)
+def _hosted_by(group: str) -> Select[int]:
+    return select(EventGroup.event_id).where(EventGroup.group_name == group)
+
+
+async def open_events(session: AsyncSession, group: str, now: datetime) -> Sequence[Event]:
+    """The group's events open for check-in at `now` (running, or starting within the hour), soonest first."""
     query = (
         select(Event)
         .where(
-            Event.id.in_(hosted),
+            Event.id.in_(_hosted_by(group)),
             Event.cancelled.is_(False),
-            Event.starts_at <= now + lookahead,
+            Event.removed_at.is_(None),
+            Event.starts_at <= now + OPENS_BEFORE,
             Event.ends_at > now,
         )
-        .order_by(Event.starts_at)
+        .order_by(Event.starts_at, Event.id)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def next_to_open(session: AsyncSession, group: str, now: datetime) -> Event | None:
+    """The group's soonest event whose check-in has not opened yet (for "check-in opens ..." answers)."""
+    query = (
+        select(Event)
+        .where(
+            Event.id.in_(_hosted_by(group)),
+            Event.cancelled.is_(False),
+            Event.removed_at.is_(None),
+            Event.starts_at > now + OPENS_BEFORE,
+        )
+        .order_by(Event.starts_at, Event.id)
         .limit(1)
     )
-    event = (await session.scalars(query)).first()
-    if event is None:
-        raise NoCurrentEvent(group, lookahead)
-    return event
+    return (await session.scalars(query)).first()
+
+
+async def current_event(session: AsyncSession, group: str, now: datetime) -> Event:
+    """The group's event open for check-in now (the running one, else the soonest to start within the hour).
+
+    Outside every window: NoCurrentEvent, naming the next event and when its check-in opens.
+    """
+    found = await open_events(session, group, now)
+    if not found:
+        raise NoCurrentEvent(group, await next_to_open(session, group, now), now)
+    return found[0]
 
 
 async def event_for(session: AsyncSession, group: str, now: datetime, slug: str | None) -> Event:
@@ -148,9 +197,9 @@ async def add_guests(
         raise UserError("`guests:` must be at least 1.")
     total = await guest_count(session, event.id)
     if total + count < 0:
+        counted = f"{plural(total, 'guest')} {'is' if total == 1 else 'are'}"
         raise UserError(
-            f"Only {total} guest(s) are counted for **{event.title}**; "
-            f"`guests:` can take back at most {total}."
+            f"Only {counted} counted for **{event.title}**; `guests:` can take back at most {total}."
         )
     session.add(
         CheckIn(

@@ -5,23 +5,29 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 import yaml
 
 from bot.catalog import queries
 from bot.catalog.importer import ImportReport, import_paths
-from bot.catalog.rows import event_to_json, local
+from bot.catalog.removal import mark_removed, removal_line
+from bot.catalog.rows import event_to_json
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.db.engine import open_database
 from bot.db.models import Event
+from bot.when import when_text
 
 
 def check_config(config: Config, token: str | None) -> int:
+    """Prints the values in effect, in config.yaml's notation (`7d`, `"18:00"`); the token only as set or not."""
     data = config.redacted()
     data["token"] = "[set]" if token else "[not set: `run` starts the local sandbox]"
     print(f"# {config.source}: valid")
+    print("# the values in effect: each group's announcements include the global ones it does not override;")
+    print("# keys that are not set are left out")
     print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), end="")
     return 0
 
@@ -41,10 +47,17 @@ async def import_command(config: Config, paths: Sequence[str], clock: Clock | No
     missing = [p for p in paths if not Path(p).exists()]
     for p in missing:
         print(f"error: {p}: no such file or folder", file=sys.stderr)
+    found = [Path(p) for p in paths if p not in missing]
+    removals: list[str] = []
     async with open_database(config.database.url) as sessions, sessions.begin() as session:
-        report = await import_paths(
-            session, [Path(p) for p in paths if p not in missing], config.parse_options(), clock.now()
-        )
+        report = await import_paths(session, found, config.parse_options(), clock.now())
+        for folder in found:  # only folders: a file given alone says nothing about the others
+            if folder.is_dir():
+                removed = await mark_removed(session, folder, clock.now(), events_dir=config.events_dir)
+                if removed:
+                    removals.append(removal_line(folder, removed))
+    for line in removals:
+        print(line)
     print_report(report)
     return 1 if (missing or not report.ok) else 0
 
@@ -59,20 +72,20 @@ async def events_command(config: Config, *, show_all: bool, as_json: bool, clock
         if as_json:
             print(json.dumps([event_to_json(e) for e in events], indent=2, ensure_ascii=False))
         else:
-            print(format_table(events, "upcoming" if not show_all else "all"))
+            print(format_table(events, "upcoming" if not show_all else "all", clock.now()))
     return 0
 
 
-def format_table(events: Sequence[Event], which: str) -> str:
+def format_table(events: Sequence[Event], which: str, now: datetime) -> str:
+    """Events as text; each start in the event's own zone, naming its date unless it is today."""
     if not events:
         return f"No {which} events. Add event files to the events folder and run `meetup-bot import`."
     lines = []
     for event in events:
-        start = local(event, event.starts_at)
         where = "online" if event.online else (event.location or "venue to be announced")
         flag = " [cancelled]" if event.cancelled else ""
         lines.append(
-            f"{start:%a %Y-%m-%d %H:%M %Z}  {event.slug}\n"
+            f"{when_text(event.starts_at, event.timezone, now)}  {event.slug}\n"
             f"    {event.title}{flag}\n"
             f"    {', '.join(event.hosting_groups) or '-'} · {where}"
         )
@@ -87,5 +100,5 @@ async def run_command(config: Config, clock: Clock | None = None) -> int:
             report = await import_paths(session, [config.events_dir], config.parse_options(), clock.now())
         print_report(report)
         async with sessions() as session:
-            print(format_table(await queries.upcoming_events(session, clock.now()), "upcoming"))
+            print(format_table(await queries.upcoming_events(session, clock.now()), "upcoming", clock.now()))
     return 0

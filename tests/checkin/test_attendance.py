@@ -26,13 +26,37 @@ async def test_figures_overall_and_per_group(sessions: async_sessionmaker[AsyncS
     async with sessions() as session:
         event = await session.get(Event, event_id)
         assert event is not None
-        figures = await attendance(session, event)
+        figures = await attendance(session, event, event.ends_at)  # over: whoever is not in did not come
     total, stl, kcn = figures.total, figures.by_group[STLGO], figures.by_group[KCN]
     assert (total.going, total.maybe, total.waitlist) == (3, 1, 1)
     assert (total.checked_in, total.walk_ins, total.guests, total.no_shows) == (4, 1, 2, 1)
     assert total.present == 7 and total.show_up_rate == 2 / 3
     assert (stl.going, stl.checked_in, stl.guests, stl.no_shows, stl.show_up_rate) == (2, 2, 2, 1, 0.5)
     assert (kcn.going, kcn.checked_in, kcn.walk_ins, kcn.no_shows, kcn.show_up_rate) == (1, 2, 1, 0, 1.0)
+
+
+async def test_no_shows_and_show_up_rate_only_after_the_end(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    event_id = await insert_event(sessions, "talk", starts_at=NOW + timedelta(hours=1))
+    await add_rsvps(sessions, event_id, [(1, "A", "going"), (2, "B", "going"), (3, "C", "going")])
+    async with sessions.begin() as session:
+        event = await session.get(Event, event_id)
+        assert event is not None
+        await service.check_in(session, event, 1, "", by=9, now=NOW)
+        await service.add_guests(session, event, 2, by=9, now=NOW)
+    async with sessions() as session:
+        event = await session.get(Event, event_id)
+        assert event is not None
+        before = await attendance(session, event, NOW)  # an hour before the start
+        running = await attendance(session, event, event.ends_at - timedelta(minutes=1))
+        over = await attendance(session, event, event.ends_at)
+    for figures in (before, running):
+        assert (figures.total.going, figures.total.present) == (3, 3)
+        assert (figures.total.no_shows, figures.total.show_up_rate) == (None, None)  # B and C may still come
+        assert figures.by_group[STLGO].no_shows is None
+    assert (over.total.no_shows, over.total.show_up_rate) == (2, 1 / 3)
+    assert over.by_group[STLGO].no_shows == 2
 
 
 async def test_history_prefers_recorded_figures(sessions: async_sessionmaker[AsyncSession]) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.application import Application
+from bot.catalog import queries
 from bot.catalog.importer import import_paths
 from bot.config import Config
 from bot.discord_app.permissions import NOT_CONFIGURED
@@ -128,7 +130,9 @@ async def test_events_pages_and_event_autocomplete(
     second = await alice.command("events", STLGO_GUILD, STLGO_CHANNEL, page=2)
     assert [f["name"] for f in second["embeds"][0]["fields"]] == ["Talk 5"]
     beyond = await alice.command("events", STLGO_GUILD, STLGO_CHANNEL, page=3)
-    assert beyond["ephemeral"] and "only 2 page(s)" in beyond["content"]
+    assert beyond["ephemeral"] and beyond["content"] == (
+        "The upcoming events fill only 2 pages; try `/events page:2`."
+    )
 
     choices = await alice.command("event", STLGO_GUILD, STLGO_CHANNEL, focused="slug", slug="talk 3")
     assert [c["value"] for c in choices["choices"]] == ["e3"]
@@ -142,6 +146,35 @@ async def test_events_pages_and_event_autocomplete(
 
     agenda = await alice.command("agenda", STLGO_GUILD, STLGO_CHANNEL)
     assert agenda["embeds"][0]["title"] == "Agenda · Talk 0"
+
+
+async def test_autocomplete_labels_an_evening_event_with_its_local_date(
+    app: Application,
+    alice: Member,
+    sessions: async_sessionmaker[AsyncSession],
+    config: Config,
+    write_event: Callable[[str, str], Path],
+) -> None:
+    day = (NOW + timedelta(days=14)).astimezone(ZoneInfo("America/Chicago")).date()
+    write_event(
+        "evening.yaml",
+        f"""
+        title: Evening Talk
+        when: {day.isoformat()}
+        time: "6:00pm - 8:00pm"
+        where: Example Hall, 1 Main St
+        hosting_groups: [StLGo]
+        """,
+    )
+    async with sessions.begin() as session:
+        report = await import_paths(session, [config.events_dir], config.parse_options(), NOW)
+    assert report.ok, report.errors
+    async with sessions() as session:
+        stored = await queries.event_by_slug(session, "evening")
+    assert stored.starts_at.astimezone(UTC).date() == day + timedelta(days=1)  # 6 pm CST is tomorrow in UTC
+
+    choices = await alice.command("event", STLGO_GUILD, STLGO_CHANNEL, focused="slug", slug="evening")
+    assert choices["choices"] == [{"name": f"Evening Talk · {day.isoformat()}", "value": "evening"}]
 
 
 async def test_event_text_with_everyone_pings_nobody(

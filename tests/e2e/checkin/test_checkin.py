@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.application import Application
 from bot.clock import ManualClock
 from bot.db.models import CheckIn
+from bot.when import when_text
 from tests.checkin.conftest import add_rsvps, insert_event
 from tests.e2e.checkin.conftest import CHANNEL, GUILD, START
 from tests.e2e.conftest import NOW, Member
@@ -30,6 +31,7 @@ async def _checked_in(
 async def test_an_organizer_checks_people_in_at_the_door(
     app: Application,
     sessions: async_sessionmaker[AsyncSession],
+    clock: ManualClock,
     door_event: int,
     alice: Member,
     bob: Member,
@@ -58,9 +60,9 @@ async def test_an_organizer_checks_people_in_at_the_door(
     assert nobody["ephemeral"] and nobody["content"].startswith("No member of this server is called `Zed`.")
 
     guests = await olivia.command("checkin", GUILD, CHANNEL, guests=3)
-    assert guests["content"] == "Counted 3 guest(s) at **Door Talk**: 3 guest(s) in all."
+    assert guests["content"] == "Counted 3 guests at **Door Talk**: 3 guests in all."
     fewer = await olivia.command("checkin", GUILD, CHANNEL, guests=1, undo=True)
-    assert fewer["content"] == "Took back 1 guest(s) at **Door Talk**: 2 guest(s) in all."
+    assert fewer["content"] == "Took back 1 guest at **Door Talk**: 2 guests in all."
     undone = await olivia.command("checkin", GUILD, CHANNEL, member=str(alice.id), undo=True)
     assert undone["content"] == "Undone: Alice is no longer checked in to **Door Talk**."
     confused = await olivia.command("checkin", GUILD, CHANNEL)
@@ -74,12 +76,25 @@ async def test_an_organizer_checks_people_in_at_the_door(
     figures = await olivia.command("attendance", GUILD, CHANNEL)
     (embed,) = figures["embeds"]
     assert embed["title"] == "Attendance · Door Talk"
+    # before the start nobody is a no-show yet: Alice (going) may still come
     assert embed["description"] == (
+        "going 1 · maybe 1 · waitlist 0\n"
+        "checked in 0 · walk-ins 1 · guests 2\n"
+        "**3 present** · no-shows and show-up rate once the event is over"
+    )
+    assert [f["name"] for f in embed["fields"]] == ["Forecast"]
+    (forecast,) = (f["value"] for f in embed["fields"])
+    low = int(forecast.split("(")[1].split("-")[0])
+    assert forecast.startswith("Expect ") and low >= 3  # never below the 3 people already in
+
+    clock.set(START + timedelta(hours=2))  # the end: now Alice, who never came, is a no-show
+    after = (await olivia.command("attendance", GUILD, CHANNEL, event="door-talk"))["embeds"][0]
+    assert after["description"] == (
         "going 1 · maybe 1 · waitlist 0\n"
         "checked in 0 · walk-ins 1 · guests 2 · no-shows 1\n"
         "**3 present** · show-up rate 0%"
     )
-    assert [f["name"] for f in embed["fields"]] == ["Forecast"]
+    assert after.get("fields", []) == []  # no forecast for an event that is over
 
 
 async def test_a_non_organizer_is_refused_everything(
@@ -131,6 +146,8 @@ async def test_self_check_in_with_right_wrong_and_expired_codes(
     assert shown["ephemeral"] and shown["content"].startswith("Check-in code for **Door Talk**: **`")
     code = shown["content"].split("`")[1]
     assert len(code) == 6
+    until = when_text(START + timedelta(hours=2), "America/Chicago", NOW)
+    assert until.startswith("today at ") and shown["content"].endswith(f"; it works until {until}.")
 
     right = await alice.command("checkin", GUILD, CHANNEL, code=code.lower())
     assert right["ephemeral"] and right["content"] == "You're checked in to **Door Talk**. Welcome!"
@@ -184,13 +201,61 @@ async def test_stats_chart_and_event_choice(
     (chart,) = stats["attachments"]
     assert chart["filename"] == "stats.png" and chart["size"] > 1000
     nothing = await olivia.command("attendance", GUILD, CHANNEL)
-    assert nothing["content"].startswith("No StLGo event is running or starting in the next 3 hours.")
+    assert nothing["content"].startswith("No StLGo event is open for check-in now, and none is coming up")
     old = await olivia.command("attendance", GUILD, CHANNEL, event="past-0")
     assert old["embeds"][0]["fields"] == [
         {"name": "From the event file", "value": "Total RSVPs 23 · Total Attendance 4", "inline": False}
     ]
     choices = await olivia.command("attendance", GUILD, CHANNEL, focused="event", event="past-1")
     assert [c["value"] for c in choices["choices"]] == ["past-1"]
+
+
+async def test_stats_of_one_past_event_says_event(
+    app: Application, sessions: async_sessionmaker[AsyncSession], olivia: Member
+) -> None:
+    await insert_event(
+        sessions, "past", starts_at=NOW - timedelta(days=30), reported_rsvps=10, reported_attendance=5
+    )
+    stats = await olivia.command("stats", GUILD, CHANNEL)
+    assert stats["content"] == "1 past StLGo event · show-up rate 50%"
+
+
+async def test_outside_the_window_check_in_says_when_it_opens(
+    app: Application,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: ManualClock,
+    alice: Member,
+    olivia: Member,
+) -> None:
+    """The issue: `/checkin member:` checked a member in to an event 15 days away."""
+    far = NOW + timedelta(days=15)
+    event_id = await insert_event(sessions, "far-talk", starts_at=far, title="Far Talk")
+    await add_rsvps(sessions, event_id, [(alice.id, "Alice", "going")])
+    opens = when_text(far - timedelta(hours=1), "America/Chicago", NOW)
+    assert not opens.startswith(("today", "tomorrow"))  # weeks away: the answer names the date
+    refusal = (
+        f"Check-in for **Far Talk** opens {opens} (an hour before the start); "
+        "no StLGo event is open for check-in now. To use another event, name it with the `event:` option."
+    )
+    for options in ({"member": str(alice.id)}, {"guests": 2}):
+        answer = await olivia.command("checkin", GUILD, CHANNEL, **options)
+        assert (answer["ephemeral"], answer["content"]) == (True, refusal), options
+    suggested = await olivia.command("checkin", GUILD, CHANNEL, focused="member", member="")
+    assert suggested["choices"] == []  # no event open: nobody to suggest
+    code = await alice.command("checkin", GUILD, CHANNEL, code="ABC123")
+    assert code["content"] == (
+        f"Self check-in is closed now. Check-in for **Far Talk** opens {opens} (an hour before the start)."
+    )
+    assert await _checked_in(sessions, event_id) == []
+
+    # an organizer who names the event still may (documented: a correction, or a list made in advance)
+    named = await olivia.command("checkin", GUILD, CHANNEL, member=str(alice.id), event="far-talk")
+    assert named["content"] == "Checked in Alice to **Far Talk**."
+    assert await _checked_in(sessions, event_id) == [(alice.id, "member", 0)]
+
+    clock.set(far - timedelta(hours=1))  # check-in opens: no `event:` needed
+    guests = await olivia.command("checkin", GUILD, CHANNEL, guests=1)
+    assert guests["content"] == "Counted 1 guest at **Far Talk**: 1 guest in all."
 
 
 async def test_next_event_offers_an_ics_attachment(app: Application, door_event: int, alice: Member) -> None:
