@@ -48,7 +48,7 @@ async def test_unchanged_files_keep_their_warnings_and_changed_ones_update(
     path = write_event("2026-12-09-NoMocks/README.md", EVENT)
     first = await run_import(sessions, config)
     assert first.created == ["2026-12-09-NoMocks"] and len(first.warnings) == 1
-    assert first.warnings[0].startswith(f'{path}: line 8: Meta: unknown key "Snacks"')
+    assert first.warnings[0].startswith(f'{path}:8: Meta: unknown key "Snacks"')
 
     again = await run_import(
         sessions, config

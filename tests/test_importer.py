@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.catalog import queries
 from bot.catalog.importer import ImportReport, import_paths
 from bot.catalog.rows import event_to_json
+from bot.cli.main import main
+from bot.clock import ManualClock
 from bot.config import Config
 from bot.db.models import Event
 
@@ -215,3 +220,105 @@ async def test_upcoming_and_next_event(sessions: Sessions, config: Config, write
             session, NOW, group="Kubernetes & Cloud Native STL", offset=1
         )
         assert [e.slug for e in only_kcn] == ["a", "kcn"]
+
+
+# ---------------------------------------------------------------- the `import` command, as an organizer runs it
+
+KNOWN = "StLGo (St. Louis Go), Kubernetes & Cloud Native STL (KCN-STL)"
+FIX = "fix the name or add it to groups[].aliases in config.yaml"
+
+
+def day_after(days: int) -> str:
+    """A `When:` value `days` after NOW, as files write it."""
+    day = (NOW + timedelta(days=days)).astimezone(ZoneInfo("America/Chicago"))
+    return f"{day:%A, %B} {day.day}, {day.year}"
+
+
+def a_meetup(title: str, group: str, days: int = 30) -> str:
+    return (
+        f"# {title}\n\n## Meta\n| | |\n| --- | --- |\n| **When:** | {day_after(days)} |\n"
+        f"| **Where:** | Example Hall |\n| **Hosting Group:** | {group} |\n"
+    )
+
+
+def meetup_bot(config_file: Path, *args: str) -> int:
+    return main(["--config", str(config_file), *args], ManualClock(NOW))
+
+
+def stored(config_file: Path, query: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(config_file.parent / "meetup.db") as connection:
+        return connection.execute(query).fetchall()
+
+
+def test_import_warns_with_path_and_line_about_a_hosting_group_the_config_does_not_know(
+    config_file: Path, write_event: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    typo = write_event("typo.md", a_meetup("Typo Night", "NoSuchGroup"))
+    yaml = write_event(
+        "typo-yaml.yaml",
+        f"title: YAML Typo\nwhen: {(NOW + timedelta(days=30)).date()}\nhosting_groups:\n  - NoSuchGroup\n",
+    )
+    # a co-host that is not on Discord beside a configured group is normal: no warning
+    write_event("cohost.md", a_meetup("Co-hosted", "StLGo, Grafana & Friends"))
+    assert meetup_bot(config_file, "import", str(typo.parent)) == 0  # a warning, not a failure
+    err = capsys.readouterr().err
+    assert (
+        f'warning: {typo}:8: Hosting Group "NoSuchGroup" is not a configured group; known: {KNOWN}; {FIX}'
+        in err
+    )
+    assert (
+        f'warning: {yaml}:4: hosting_groups: "NoSuchGroup" is not a configured group; known: {KNOWN}' in err
+    )
+    assert "Grafana" not in err
+    rows = stored(config_file, "SELECT slug, group_name FROM events JOIN event_groups ON event_id = id")
+    assert ("typo", "NoSuchGroup") in rows  # stored all the same; `schedule` says it will not be posted
+
+
+def test_import_prints_each_problem_once_and_logs_it_at_debug_only(
+    config_file: Path, write_event: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = write_event("broken.md", "# Broken\n\n## Meta\n| | |\n| --- | --- |\n| **Where:** | Online |\n")
+    assert meetup_bot(config_file, "import", str(broken.parent)) == 1
+    err = capsys.readouterr().err
+    assert err.count(f"{broken}") == 1 and f"error: {broken}" in err
+    assert "WARNING" not in err
+    assert meetup_bot(config_file, "--verbose", "import", str(broken.parent)) == 1
+    assert "DEBUG" in capsys.readouterr().err  # still in the log, for whoever asks for detail
+
+
+def test_import_of_a_folder_marks_events_whose_files_are_gone_as_removed(
+    config_file: Path, write_event: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = config_file.parent / "events"
+    kept = write_event("kept.md", a_meetup("Kept", "StLGo"))
+    gone = write_event("gone.md", a_meetup("Gone", "StLGo"))
+    old = write_event("old.md", a_meetup("Old", "StLGo", days=-30))
+    relative = write_event("relative.md", a_meetup("Relative", "StLGo"))
+    assert meetup_bot(config_file, "import", str(folder)) == 0
+    # a row from before sources were stored absolute: relative to where `import` ran (the config's folder)
+    with sqlite3.connect(config_file.parent / "meetup.db") as connection:
+        connection.execute("UPDATE events SET source = 'events/relative.md' WHERE slug = 'relative'")
+    capsys.readouterr()
+    for path in (gone, old, relative):
+        path.unlink()
+
+    assert meetup_bot(config_file, "import", str(kept)) == 0  # a file alone says nothing about the others
+    assert "removed" not in capsys.readouterr().out
+    assert stored(config_file, "SELECT slug FROM events WHERE removed_at IS NOT NULL") == []
+
+    assert meetup_bot(config_file, "import", str(folder)) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"removed from {folder}: gone, relative (a cancellation will be posted); "
+        "old (already past: nothing is posted)"
+    ) in out
+    removed = stored(config_file, "SELECT slug FROM events WHERE removed_at IS NOT NULL ORDER BY slug")
+    assert removed == [("gone",), ("old",), ("relative",)]  # marked, never deleted
+
+    write_event("gone.md", a_meetup("Gone", "StLGo"))  # it came back
+    assert meetup_bot(config_file, "import", str(folder)) == 0
+    assert "removed from" not in capsys.readouterr().out
+    assert stored(config_file, "SELECT slug FROM events WHERE removed_at IS NOT NULL ORDER BY slug") == [
+        ("old",),
+        ("relative",),
+    ]

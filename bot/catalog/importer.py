@@ -6,6 +6,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -85,7 +86,8 @@ class ParsedBatch:
     unchanged: list[Unchanged] = field(default_factory=list)
     # `events` and `unchanged` together, in file order
     accepted: list[PreparedEvent | Unchanged] = field(default_factory=list)
-    _sources: dict[str, str] = field(default_factory=dict, repr=False)
+    # slug -> (stored source, source as given) of the file that claimed it first
+    _sources: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
 
     def add(self, outcomes: list[Outcome]) -> list[PreparedEvent]:
         """Sort loaded files (in file order) into the batch; returns the events among them to store."""
@@ -97,9 +99,12 @@ class ParsedBatch:
             if isinstance(outcome, EventFileError):
                 self.errors.append(outcome)
                 continue
-            first = self._sources.setdefault(outcome.slug, outcome.source)
-            if first != outcome.source:
-                message = f"slug {outcome.slug!r} is already used by {first}; rename one of the two files"
+            # sources compare in their stored form: `events/`, `./events` and the absolute path name one file
+            first = self._sources.setdefault(outcome.slug, (outcome.stored, outcome.source))
+            if first != (outcome.stored, outcome.source):
+                if first[0] == outcome.stored:  # the same file again, under another spelling
+                    continue
+                message = f"slug {outcome.slug!r} is already used by {first[1]}; rename one of the two files"
                 self.errors.append(EventFileError(outcome.source, None, message))
                 continue
             if isinstance(outcome, Unchanged):
@@ -249,6 +254,21 @@ async def _ids_by_slug(session: AsyncSession, slugs: list[str]) -> dict[str, int
     return ids
 
 
+async def _refresh_sources(
+    session: AsyncSession, unchanged: Sequence[Unchanged], sources: Mapping[str, str]
+) -> None:
+    """An unchanged file keeps its row, but the row must say where the file is now: older rows hold paths
+    relative to wherever `import` ran, and a moved checkout leaves absolute ones stale."""
+    moved = [
+        {"_slug": item.slug, "source": item.stored}
+        for item in unchanged
+        if sources.get(item.slug) != item.stored
+    ]
+    if moved:
+        connection = await session.connection()
+        await connection.execute(update(_EVENTS).where(_EVENTS.c.slug == bindparam("_slug")), moved)
+
+
 async def _stored_warnings(session: AsyncSession, slugs: list[str]) -> dict[str, list[str]]:
     """The warnings stored with these events (an unchanged file still reports its warnings)."""
     found: dict[str, list[str]] = {}
@@ -267,7 +287,8 @@ async def import_paths(
 
     Files whose text is what the stored event was made from are not parsed again.
     """
-    stored = {slug: digest for slug, digest in await session.execute(select(Event.slug, Event.content_hash))}
+    rows = (await session.execute(select(Event.slug, Event.content_hash, Event.source))).all()
+    stored = {slug: digest for slug, digest, _source in rows}
     batch = ParsedBatch()
     report = ImportReport()
     with _loading(paths, options, None, stored) as chunks:
@@ -279,17 +300,31 @@ async def import_paths(
                 report.created += stored_chunk.created
                 report.updated += stored_chunk.updated
                 report.unchanged += stored_chunk.unchanged
+    await _refresh_sources(session, batch.unchanged, {slug: source for slug, _digest, source in rows})
     report.unchanged = [item.slug for item in batch.unchanged] + report.unchanged
     report.skipped = batch.skipped
     report.errors = batch.errors
     kept = await _stored_warnings(session, [item.slug for item in batch.unchanged])
     report.warnings = [
-        f"{item.source}: {w}"
+        located(item.source, w)
         for item in batch.accepted
         for w in (item.warnings if isinstance(item, PreparedEvent) else kept.get(item.slug, []))
     ]
+    # debug only: the caller reports them (the CLI prints `error:` lines, the running bot logs new ones),
+    # so that each problem is shown once
     for notice in batch.skipped:
-        log.info("%s", notice)
+        log.debug("%s", notice)
     for error in batch.errors:
-        log.warning("%s", error)
+        log.debug("%s", error)
     return report
+
+
+_LINE = re.compile(r"line (?P<line>\d+): ")
+
+
+def located(source: str, warning: str) -> str:
+    """A stored warning ("line 7: ...") as the report shows it: `path:7: ...`, like errors."""
+    found = _LINE.match(warning)
+    if found is None:
+        return f"{source}: {warning}"
+    return f"{source}:{found['line']}: {warning[found.end() :]}"

@@ -700,6 +700,35 @@ def parse_group_names(texts: Iterable[str]) -> list[str]:
     return names
 
 
+def unknown_group_warning(label: str, name: str, options: ParseOptions) -> str:
+    """What to tell the organizer when a file names a group the config does not know: it is never announced."""
+    known = ", ".join(options.known_groups)
+    return (
+        f'{label} "{name}" is not a configured group; known: {known}; '
+        "fix the name or add it to groups[].aliases in config.yaml"
+    )
+
+
+def warn_unknown_groups(
+    ctx: Context,
+    rows: Iterable[tuple[int | None, str]],
+    label: str,
+    groups: Sequence[str],
+    options: ParseOptions,
+) -> None:
+    """When none of the event's `groups` is configured (so nothing will ever announce it): a warning, with
+    its line, for each name in the group `rows` that is neither a configured name nor an alias.
+
+    A co-host that is not on Discord beside a configured group is normal and not warned about.
+    """
+    if any(options.is_configured(group) for group in groups):
+        return
+    for pos, text in rows:
+        for name in parse_group_names([text]):
+            if not options.is_configured(name):
+                ctx.warn(pos, unknown_group_warning(label, name, options))
+
+
 def collect_groups(names: Iterable[str], options: ParseOptions) -> list[str]:
     """Canonical group names in order of appearance, each once; the default group when there are none."""
     groups: list[str] = []
@@ -1242,7 +1271,9 @@ def _parse(text: str, slug: str, source: str, options: ParseOptions) -> EventRec
         agenda=agenda,
         options=options,
     )
-    group_names = parse_group_names(t for _, t in rows.get("groups", ()))
+    group_rows = rows.get("groups", [])
+    hosting_groups = collect_groups([*parse_group_names(t for _, t in group_rows), *count_groups], options)
+    warn_unknown_groups(ctx, group_rows, "Hosting Group", hosting_groups, options)
     preamble = text[page.preamble[0] : page.preamble[1]]
     return EventRecord(
         slug=slug,
@@ -1257,7 +1288,7 @@ def _parse(text: str, slug: str, source: str, options: ParseOptions) -> EventRec
         stream_url=stream_url,
         geo=place.geo,
         presenters=parse_people(t for _, t in rows.get("presenters", ())),
-        hosting_groups=collect_groups([*group_names, *count_groups], options),
+        hosting_groups=hosting_groups,
         reported=reported,
         reported_by_group=by_group,
         agenda=items,

@@ -66,10 +66,18 @@ class ParseOptions:
     default_group: str | None = None
     # lower-cased name or alias -> canonical group name
     group_aliases: dict[str, str] = field(default_factory=dict)
+    # the configured groups as warnings name them, e.g. "StLGo (St. Louis Go)"; for messages only, so left
+    # out of repr (and so of the content hash): they change nothing a file parses to
+    known_groups: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     def canonical_group(self, name: str) -> str:
         """The configured name for `name` (case-insensitive, aliases included), else `name` itself."""
         return self.group_aliases.get(name.strip().casefold(), name.strip())
+
+    def is_configured(self, name: str) -> bool:
+        """Whether `name` is a configured group or alias; always true for options made without a config
+        (no `known_groups`), which cannot tell."""
+        return not self.known_groups or name.strip().casefold() in self.group_aliases
 
 
 class EventFileError(Exception):

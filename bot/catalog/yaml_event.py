@@ -38,6 +38,7 @@ from bot.catalog.markdown import (
     resolve_agenda,
     split_clock_range,
     urls_in,
+    warn_unknown_groups,
     zone,
     zone_name,
 )
@@ -376,6 +377,15 @@ def _where_rows(doc: _Doc, key: str) -> list[tuple[int | None, str]]:
     return [(line, part) for text in doc.texts(key) for part in text.split("\n")]
 
 
+def _item_rows(doc: _Doc, key: str) -> list[tuple[int | None, str]]:
+    """The texts of a key with the line of each (a list item's own line, else the key's)."""
+    texts = doc.texts(key)
+    node = doc.nodes.get(key)
+    if isinstance(node, yaml.SequenceNode) and len(node.value) == len(texts):
+        return [(item.start_mark.line + 1, text) for item, text in zip(node.value, texts, strict=True)]
+    return [(doc.lines.get(key), text) for text in texts]
+
+
 def _parse(text: str, slug: str, source: str, options: ParseOptions) -> EventRecord:
     ctx = Context(source)
     doc = _Doc(ctx, *_load(text, ctx))
@@ -435,7 +445,10 @@ def _parse(text: str, slug: str, source: str, options: ParseOptions) -> EventRec
         agenda=agenda,
         options=options,
     )
-    group_names = parse_group_names(doc.texts(doc.one_of("hosting_groups", "hosting_group")))
+    group_key = doc.one_of("hosting_groups", "hosting_group")
+    group_rows = _item_rows(doc, group_key)
+    hosting_groups = collect_groups([*parse_group_names(t for _, t in group_rows), *count_groups], options)
+    warn_unknown_groups(ctx, group_rows, f"{group_key}:", hosting_groups, options)
     return EventRecord(
         slug=slug,
         title=title.text,
@@ -449,7 +462,7 @@ def _parse(text: str, slug: str, source: str, options: ParseOptions) -> EventRec
         stream_url=stream_url,
         geo=geo,
         presenters=parse_people(doc.texts(doc.one_of("presenters", "presenter"))),
-        hosting_groups=collect_groups([*group_names, *count_groups], options),
+        hosting_groups=hosting_groups,
         reported=reported,
         reported_by_group=by_group,
         agenda=items,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.db.engine import open_database
-from bot.schedule.preview import preview
+from bot.schedule.preview import NOT_POSTED, preview
 
 
 async def schedule_command(config: Config, *, as_json: bool, clock: Clock | None = None) -> int:
@@ -26,6 +26,12 @@ async def schedule_command(config: Config, *, as_json: bool, clock: Clock | None
     for row in rows:
         when = row.due_at.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z")
         flag = {"late": " (late: due already)", "pending": " (due now)"}.get(row.state, "")
-        print(f"{when}  {row.group}  #{row.channel_id}  {row.slug}  {row.kind}{flag}")
-    print(f"{len(rows)} posts; times in {config.timezone}")
+        if row.explanation:
+            flag = f" ({row.explanation})"
+        where = f"#{row.channel_id}" if row.channel_id is not None else "-"
+        if row.user_id is not None:
+            where = f"DM to member {row.user_id}"
+        print(f"{when}  {row.group}  {where}  {row.slug}  {row.kind}{flag}")
+    posts = sum(1 for row in rows if row.state != NOT_POSTED)
+    print(f"{posts} posts; times in {config.timezone}")
     return 0

@@ -130,7 +130,8 @@ class Post(Base):
     """The ledger of what the bot posts: one row per (event, kind, channel), written before a post counts as done.
 
     `kind` is e.g. "announcement", "reminder:1d", "agenda:2:start", "notice:rescheduled:<n>", "cancellation",
-    or "scheduled_event" (a guild scheduled event, whose id goes in `discord_id`).
+    or "scheduled_event" (a guild scheduled event, whose id goes in `discord_id`), or "dm:cancellation" /
+    "dm:rescheduled:<n>" (a DM to a member who said they would come: `channel_id` holds the member's user id).
     `status`: pending (due, not yet confirmed by Discord), sent, skipped (too late to make sense), failed.
     """
 

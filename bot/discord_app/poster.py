@@ -17,11 +17,12 @@ from sqlalchemy import select
 from bot.config import Config
 from bot.db.models import Event, Post
 from bot.discord_app.embeds import announcement_embed
+from bot.discord_app.rsvp_effects import CANNOT_DM
 from bot.discord_app.services import Services
 from bot.rsvp.counts import rsvp_counts
 from bot.schedule import ledger
-from bot.schedule.plan import ANNOUNCEMENT, CANCELLATION, SCHEDULED_EVENT
-from bot.schedule.service import PublishError
+from bot.schedule.plan import ANNOUNCEMENT, CANCELLATION, SCHEDULED_EVENT, is_dm
+from bot.schedule.service import PublishError, Undeliverable
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +75,25 @@ class DiscordPublisher:
         try:
             if post.kind == SCHEDULED_EVENT:
                 return await self._create_scheduled_event(post, event)
+            if is_dm(post.kind):
+                return await self._send_dm(post)
             return await self._send(post, event, reply_to)
+        except discord.Forbidden as exc:
+            if is_dm(post.kind) and exc.code == CANNOT_DM:
+                raise Undeliverable("the member does not accept DMs from the bot") from exc
+            raise PublishError(describe(exc)) from exc
         except discord.HTTPException as exc:
             raise PublishError(describe(exc)) from exc
+
+    async def _dm_channel(self, post: Post) -> discord.DMChannel:
+        """The DM channel with the member a DM row is for (its channel_id is the member's user id)."""
+        return await self._client.create_dm(discord.Object(post.channel_id))
+
+    async def _send_dm(self, post: Post) -> int:
+        channel = await self._dm_channel(post)
+        text = str((post.snapshot or {}).get("text", ""))
+        message = await channel.send(text, nonce=post.nonce, allowed_mentions=NO_PINGS)
+        return message.id
 
     async def _send(self, post: Post, event: Event, reply_to: int | None) -> int:
         channel = self._client.get_partial_messageable(post.channel_id, guild_id=post.guild_id)
@@ -155,11 +172,15 @@ class DiscordPublisher:
     async def find_sent(self, post: Post) -> int | None:
         """A message of this bot with the post's text among the channel's latest 100 (Discord's history is the
         truth; no clock is trusted)."""
-        channel = self._client.get_partial_messageable(post.channel_id, guild_id=post.guild_id)
-        prefix, _ = self._mentions(post)
-        text = prefix + str((post.snapshot or {}).get("text", ""))
         me = self._client.user
         try:
+            channel: discord.abc.Messageable
+            if is_dm(post.kind):
+                channel = await self._dm_channel(post)
+            else:
+                channel = self._client.get_partial_messageable(post.channel_id, guild_id=post.guild_id)
+            prefix, _ = self._mentions(post)
+            text = prefix + str((post.snapshot or {}).get("text", ""))
             # the newest 100 messages: the text (title, times) is specific enough, and no clock is trusted
             async for message in channel.history(limit=100):
                 if me is not None and message.author.id == me.id and message.content == text:

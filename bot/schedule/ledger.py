@@ -96,6 +96,17 @@ async def add_pending(
     return bool(getattr(result, "rowcount", 0))
 
 
+async def add_pending_many(
+    session: AsyncSession, planned: Sequence[tuple[PlannedPost, dict[str, Any]]], now: datetime
+) -> None:
+    """`add_pending` for many rows in one statement (a DM per member); rows that exist stay as they are."""
+    rows = [_row(p, status=PENDING, now=now, snapshot=snap, token=None) for p, snap in planned]
+    if rows:
+        await session.execute(
+            _insert(session).on_conflict_do_nothing(index_elements=["event_id", "kind", "channel_id"]), rows
+        )
+
+
 async def record_skipped(
     session: AsyncSession, planned: Iterable[PlannedPost], now: datetime, why: str
 ) -> None:

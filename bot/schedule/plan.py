@@ -13,12 +13,19 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config import AnnouncementsConfig, GroupConfig, QuietHours
+from bot.when import clock_time, day_text, when_text
 
 ANNOUNCEMENT = "announcement"
 SCHEDULED_EVENT = "scheduled_event"
 CANCELLATION = "cancellation"
 RESCHEDULED = "notice:rescheduled"
 MOVED = "notice:moved"
+# DMs to the members who said they would come (going, maybe, waitlisted) when the event is called off or
+# moved in time: one ledger row each, whose channel_id is the member's user id (a DM channel exists only
+# once opened)
+DM_PREFIX = "dm:"
+DM_CANCELLATION = "dm:cancellation"
+DM_RESCHEDULED = "dm:rescheduled"
 # the turnout forecast for the organizers' channel, the day before; its text is computed when it is sent
 FORECAST = "forecast"
 FORECAST_LEAD = timedelta(days=1)
@@ -205,6 +212,26 @@ def moved_text(event: EventFacts) -> str:
 def cancellation_text(event: EventFacts) -> str:
     why = "was removed from the schedule" if event.removed and not event.cancelled else "is cancelled"
     return f"❌ **{event.title}** ({ts(event.starts_at, 'F')}) {why}. Sorry for the change of plans."
+
+
+def cancellation_dm_text(event: EventFacts) -> str:
+    """The DM a member who said they would come gets: the day and time in the event's zone, no guessing."""
+    zone = event.timezone
+    return (
+        f"❌ **{event.title}** on {day_text(event.starts_at, zone)} at {clock_time(event.starts_at, zone)} "
+        "is cancelled. Sorry for the change of plans."
+    )
+
+
+def rescheduled_dm_text(event: EventFacts, now: datetime) -> str:
+    return (
+        f"📅 **{event.title}** moved to {when_text(event.starts_at, event.timezone, now)}. "
+        "Your RSVP stands; change it if the new time does not suit you."
+    )
+
+
+def is_dm(kind: str) -> bool:
+    return kind.startswith(DM_PREFIX)
 
 
 def announcement_text(event: EventFacts) -> str:

@@ -19,11 +19,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.catalog.importer import import_paths
+from bot.catalog.removal import mark_removed, removal_line
 from bot.checkin.forecast import forecast_message
 from bot.clock import Clock
 from bot.config import AnnouncementsConfig, Config, GroupConfig
 from bot.db.models import Event, Post
 from bot.errors import UserError
+from bot.rsvp.service import mark_dm_failed
 from bot.schedule import ledger
 from bot.schedule.facts import upcoming_facts
 from bot.schedule.plan import (
@@ -33,12 +36,13 @@ from bot.schedule.plan import (
     EventFacts,
     PlannedPost,
     announcement_text,
+    is_dm,
     is_forecast,
     is_late,
     order_of,
     plan_event,
 )
-from bot.schedule.sync import mark_current, reconcile, snapshot_of, stale_posts
+from bot.schedule.sync import SyncResult, mark_current, reconcile, snapshot_of, stale_posts
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,8 @@ class AnnounceRefused(UserError):
 
 # Discord dedupes a repeated nonce for "the past few minutes" (message.mdx); after that, a retry looks first
 NONCE_WINDOW = timedelta(minutes=3)
+# DMs go out over this many senders at once (each member's DMs in order), not one task per member
+DM_LANES = 8
 
 
 class PublishError(Exception):
@@ -57,6 +63,10 @@ class PublishError(Exception):
     def __init__(self, message: str) -> None:
         self.message = message
         super().__init__(message)
+
+
+class Undeliverable(PublishError):
+    """A DM the member does not accept (closed DMs): recorded, never retried, nobody to alarm."""
 
 
 class Publisher(Protocol):
@@ -122,7 +132,13 @@ def horizon(config: Config) -> timedelta:
 
 
 def _label(post: Post | PlannedPost, slug: str) -> str:
-    return f"{slug} {post.kind} #{post.channel_id}"
+    """`slug kind #channel`, or `slug kind @member` for a DM (whose channel_id is the member's id)."""
+    return f"{slug} {post.kind} {'@' if is_dm(post.kind) else '#'}{post.channel_id}"
+
+
+def _lane(post: Post) -> int:
+    """Posts sent one after another: per channel (its order matters), DMs spread over DM_LANES senders."""
+    return -(post.channel_id % DM_LANES) - 1 if is_dm(post.kind) else post.channel_id
 
 
 class Scheduler:
@@ -147,6 +163,7 @@ class Scheduler:
         self._built = False
         self._lock = asyncio.Lock()
         self._write = asyncio.Lock()
+        self._import_problems: set[str] = set()  # of the last periodic import: each is logged once
 
     # -- the plan ----------------------------------------------------------------------------
 
@@ -158,9 +175,16 @@ class Scheduler:
         return len(self._queue)
 
     async def _rebuild(self) -> None:
-        """Plan the events whose first post may come within the horizon; the rest wait in `_far`."""
+        """Plan the events whose first post may come within the horizon; the rest wait in `_far`.
+
+        Changes recorded while nobody looked (the bot was down, another process imported) become their
+        notices here, so the timer wakes for them at once rather than when some other post falls due.
+        """
         now = self.clock.now()
         reach = horizon(self.config)
+        async with self._write, self.sessions.begin() as session:
+            sync = await reconcile(session, now)
+        _log_sync(sync)
         async with self.sessions() as session:
             rows = await session.execute(select(Event.id, Event.starts_at).where(Event.ends_at > now))
             near: set[int] = set()
@@ -196,6 +220,39 @@ class Scheduler:
         fresh = [p for p in planned_posts(self.config, facts, generations) if p.key not in done]
         kept = [p for p in self._queue if p.event_id not in event_ids]
         self._queue = sorted(kept + fresh, key=lambda p: p.due_at)
+
+    async def resync(self) -> RunReport:
+        """The periodic pass: import events_dir again (new, changed and removed files), plan everything
+        again from the database, and post what that makes due (a cancellation, a notice) in this pass."""
+        await self.import_events()
+        async with self._lock:
+            await self._rebuild()
+            report = await self._run()
+        self._changed()
+        return report
+
+    async def import_events(self) -> None:
+        """events_dir into the database, as `meetup-bot import events_dir` does; problems are logged once each."""
+        folder = self.config.events_dir
+        if not folder.is_dir():
+            if f"missing {folder}" not in self._import_problems:
+                log.warning(
+                    "events_dir %s is not a folder; nothing imported (check events_dir in the config)", folder
+                )
+            self._import_problems = {f"missing {folder}"}
+            return
+        async with self._lock, self._write, self.sessions.begin() as session:
+            now = self.clock.now()
+            report = await import_paths(session, [folder], self.config.parse_options(), now)
+            removed = await mark_removed(session, folder, now)
+        problems = {str(error) for error in report.errors} | set(report.warnings)
+        for line in sorted(problems - self._import_problems):
+            log.warning("import: %s", line)
+        self._import_problems = problems
+        if report.created or report.updated:
+            log.info("import of %s: %s", folder, report.summary())
+        if removed:
+            log.info("%s", removal_line(folder, removed))
 
     async def _earliest_retry(self, session: AsyncSession) -> datetime | None:
         """When the next pending row (a retry, a crashed sender's post, a notice) may be claimed."""
@@ -237,8 +294,9 @@ class Scheduler:
     async def _run(self) -> RunReport:
         now = self.clock.now()
         report = RunReport()
-        async with self.sessions.begin() as session:
+        async with self._write, self.sessions.begin() as session:
             sync = await reconcile(session, now)
+        _log_sync(sync)
         changed = sync.changed | self._take_near(now)
         if changed:
             await self._replan(changed)
@@ -373,7 +431,7 @@ class Scheduler:
             events = {e.id: e for e in await session.scalars(select(Event).where(Event.id.in_(ids)))}
         by_channel: dict[int, list[Post]] = defaultdict(list)
         for post in posts:
-            by_channel[post.channel_id].append(post)
+            by_channel[_lane(post)].append(post)
         # one sender per channel keeps each channel's order (announcement first); channels run side by side
         await asyncio.gather(
             *(
@@ -420,23 +478,25 @@ class Scheduler:
                     report.sent.append(label)
                 return
         reply_to = None
-        if post.kind not in (ANNOUNCEMENT, SCHEDULED_EVENT):
+        if post.kind not in (ANNOUNCEMENT, SCHEDULED_EVENT) and not is_dm(post.kind):
             async with self.sessions() as session:
                 reply_to = await ledger.announcement_id(session, post.event_id, post.channel_id)
         try:
             discord_id = await self.publisher.publish(post, event, reply_to)
+        except Undeliverable as exc:
+            async with self._write, self.sessions.begin() as session:
+                await ledger.record_failure(session, post, token, exc.message, self.clock.now(), skip=True)
+                await mark_dm_failed(session, post.event_id, post.channel_id)
+            log.info("%s not sent: %s; not retried", label, exc.message)
+            report.skipped.append(label)
+            return
         except PublishError as exc:
             async with self._write, self.sessions.begin() as session:
                 status = await ledger.record_failure(session, post, token, exc.message, self.clock.now())
             if status == ledger.FAILED:
                 log.error("gave up on %s after %d tries: %s", label, post.attempts, exc.message)
                 report.failed.append(label)
-                await self._report(
-                    post.group_name,
-                    f"⚠️ meetup-bot could not post **{post.kind}** for `{event.slug}` in <#{post.channel_id}> "
-                    f"after {post.attempts} tries: {exc.message}. Check the bot's permissions in that "
-                    "channel, then use `/announce` to post it again.",
-                )
+                await self._report(post.group_name, _gave_up_text(post, event, exc.message))
             else:
                 log.warning("could not post %s (try %d): %s; will retry", label, post.attempts, exc.message)
                 report.retrying.append(label)
@@ -471,3 +531,24 @@ class Scheduler:
             async with self._write, self.sessions.begin() as session:
                 await mark_current(session, post.id, event, now)
             report.edited.append(_label(post, event.slug))
+
+
+def _log_sync(sync: SyncResult) -> None:
+    for line in sync.notices:
+        log.info("notice planned: %s", line)
+    for what, count in sync.dms.items():
+        log.info("DMs planned: %s to %d members", what, count)
+
+
+def _gave_up_text(post: Post, event: Event, why: str) -> str:
+    """What the organizers read when a post failed for good."""
+    if is_dm(post.kind):
+        return (
+            f"⚠️ meetup-bot could not DM <@{post.channel_id}> about `{event.slug}` ({post.kind}) after "
+            f"{post.attempts} tries: {why}."
+        )
+    return (
+        f"⚠️ meetup-bot could not post **{post.kind}** for `{event.slug}` in <#{post.channel_id}> "
+        f"after {post.attempts} tries: {why}. Check the bot's permissions in that "
+        "channel, then use `/announce` to post it again."
+    )

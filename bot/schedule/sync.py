@@ -2,13 +2,13 @@
 
 For every event already announced: a change of date or time gets a "Rescheduled" notice (and the
 reminders are planned again for the new time), a change of place a "Moved" notice, a cancelled or
-removed event a cancellation notice (its remaining posts are skipped). The announcement message itself
-is edited by whoever reads `stale_posts`.
+removed event a cancellation notice (its remaining posts are skipped). Members who said they would come
+(going, maybe, waitlisted) get a DM for a cancellation or a new start, as ledger rows like the posts. The
+announcement message itself is edited by whoever reads `stale_posts`.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,23 +16,25 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Event, Post
+from bot.db.models import Event, Post, Rsvp
 from bot.schedule import ledger
 from bot.schedule.facts import facts_of
 from bot.schedule.plan import (
     ANNOUNCEMENT,
     CANCELLATION,
+    DM_CANCELLATION,
+    DM_RESCHEDULED,
     MOVED,
     RESCHEDULED,
     SCHEDULED_EVENT,
     EventFacts,
     PlannedPost,
+    cancellation_dm_text,
     cancellation_text,
     moved_text,
+    rescheduled_dm_text,
     rescheduled_text,
 )
-
-log = logging.getLogger(__name__)
 
 
 def snapshot_of(event: EventFacts, text: str = "") -> dict[str, Any]:
@@ -50,7 +52,14 @@ def snapshot_of(event: EventFacts, text: str = "") -> dict[str, Any]:
 @dataclass
 class SyncResult:
     changed: set[int] = field(default_factory=set)
+    # "slug: cancellation in StLGo", for the caller to log (a dry run logs nothing)
     notices: list[str] = field(default_factory=list)
+    # how many DMs were planned, by "slug: kind"
+    dms: dict[str, int] = field(default_factory=dict)
+
+
+# who said they would come, and so is told by DM when the event is called off or moved in time
+_TOLD = ("going", "maybe", "waitlist")
 
 
 async def _count(session: AsyncSession, event_id: int, channel_id: int, prefix: str) -> int:
@@ -84,14 +93,47 @@ def _notice(post: Post, kind: str, event: EventFacts, now: datetime, text: str) 
     )
 
 
+async def _plan_dms(
+    session: AsyncSession, post: Post, event: EventFacts, kind: str, text: str, now: datetime
+) -> int:
+    """A pending DM row per member going, maybe or waitlisted (the ledger keeps each to one, across
+    restarts and co-hosts); members whose DMs are known to be closed are not tried again."""
+    members = await session.scalars(
+        select(Rsvp.user_id).where(
+            Rsvp.event_id == event.id, Rsvp.status.in_(_TOLD), Rsvp.dm_failed.is_(False)
+        )
+    )
+    snapshot = {"text": text, "late_until": event.starts_at.isoformat()}
+    planned = [
+        (
+            PlannedPost(event.id, kind, post.group_name, post.guild_id, user_id, now, event.starts_at, text),
+            snapshot,
+        )
+        for user_id in members
+    ]
+    await ledger.add_pending_many(session, planned, now)
+    return len(planned)
+
+
 async def reconcile(session: AsyncSession, now: datetime) -> SyncResult:
-    """Notices for announced events that changed since; returns the events whose plans must be redone."""
+    """Notices (and members' DMs) for announced events that changed since; returns the events whose plans
+    must be redone. Logs nothing: the scheduler logs what it planned, a dry run rolls it back."""
     result = SyncResult()
     rows = await session.execute(
         select(Post, Event)
         .join(Event, Event.id == Post.event_id)
         .where(Post.kind == ANNOUNCEMENT, Post.status == ledger.SENT, Event.ends_at > now)
     )
+    # (event, DM kind) already planned in this pass: co-hosted events have one set of members
+    told: set[tuple[int, str]] = set()
+
+    async def tell(post: Post, facts: EventFacts, kind: str, text: str) -> None:
+        if (facts.id, kind) in told:
+            return
+        told.add((facts.id, kind))
+        if count := await _plan_dms(session, post, facts, kind, text, now):
+            result.dms[f"{facts.slug}: {kind}"] = count
+
     for post, event in rows.all():
         facts = facts_of(event)
         snap = dict(post.snapshot or {})
@@ -101,6 +143,7 @@ async def reconcile(session: AsyncSession, now: datetime) -> SyncResult:
                 if await ledger.add_pending(session, planned, now, {"text": planned.text}):
                     result.notices.append(f"{facts.slug}: cancellation in {post.group_name}")
                     result.changed.add(facts.id)
+                    await tell(post, facts, DM_CANCELLATION, cancellation_dm_text(facts))
             await _skip_pending(session, facts.id, post.channel_id, "event cancelled", now)
             continue
         time_changed = (
@@ -117,6 +160,8 @@ async def reconcile(session: AsyncSession, now: datetime) -> SyncResult:
                 await ledger.add_pending(session, planned, now, {"text": planned.text})
                 await _skip_pending(session, facts.id, post.channel_id, "event rescheduled", now)
                 result.notices.append(f"{facts.slug}: rescheduled in {post.group_name}")
+                if snap.get("starts_at") != facts.starts_at.isoformat():  # members care about the start
+                    await tell(post, facts, f"{DM_RESCHEDULED}:{n}", rescheduled_dm_text(facts, now))
             if place_changed:
                 n = await _count(session, facts.id, post.channel_id, MOVED) + 1
                 planned = _notice(post, f"{MOVED}:{n}", facts, now, moved_text(facts))
@@ -130,8 +175,6 @@ async def reconcile(session: AsyncSession, now: datetime) -> SyncResult:
         }
         post.updated_at = now
         result.changed.add(facts.id)
-    for line in result.notices:
-        log.info("notice planned: %s", line)
     return result
 
 

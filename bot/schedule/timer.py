@@ -23,7 +23,8 @@ RESYNC = "resync"
 
 
 class Timer:
-    """Drives a Scheduler in production: wakes it when something is due, and replans every few minutes."""
+    """Drives a Scheduler in production: wakes it when something is due, and every few minutes imports
+    events_dir again and replans (so files added, edited or removed while the bot runs are acted on)."""
 
     def __init__(
         self, scheduler: Scheduler, clock: Clock, *, resync_every: timedelta = timedelta(minutes=5)
@@ -75,9 +76,10 @@ class Timer:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         try:
-            if resync:
-                await self._scheduler.rebuild()
-            await self._scheduler.run_due()
+            if resync:  # events_dir imported again, everything replanned, and what that makes due posted
+                await self._scheduler.resync()
+            else:
+                await self._scheduler.run_due()
         except Exception:  # the next wake-up tries again; the ledger keeps what was done
             log.exception("scheduled posting failed")
             self.arm()

@@ -4,9 +4,11 @@ and bots that can be stopped and started again on the same database and sandbox.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from textwrap import dedent
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,6 +25,7 @@ from bot.sandbox import SandboxServer, SeedGuild
 from bot.sandbox.models import Message
 from bot.sandbox_mode import seed_from_config
 from tests.conftest import BASE_CONFIG
+from tests.e2e.conftest import NOW
 from tests.spec_check import SpecRecorder
 
 STLGO_GUILD, STLGO_CHANNEL = 100000000000000001, 100000000000000002
@@ -39,7 +42,7 @@ https://www.meetup.com/example/events/1/
 | **When:** | {when} |
 | **Where:** | {where} |
 | **Presenter:** | Ada Park |
-| **Hosting Group:** | {group} |
+| **Hosting Group:** | {group} |{extra}
 
 ## Presentation
 A talk about profiling Go programs.
@@ -102,6 +105,7 @@ def publish(sessions: async_sessionmaker[AsyncSession], config: Config, clock: M
                 "title": "Profiling Go",
                 "where": "Example Hall, 1 Main St - St. Louis, MO",
                 "group": "StLGo",
+                "extra": "",  # more Meta rows, each starting with "\n"
             }
             values.update(fields)
             path.write_text(dedent(EVENT.format(**values)), encoding="utf-8")
@@ -113,6 +117,12 @@ def publish(sessions: async_sessionmaker[AsyncSession], config: Config, clock: M
             return await queries.event_by_slug(session, slug)
 
     return write
+
+
+def day_after(days: int) -> str:
+    """A `When:` value `days` after the tests' NOW, as a file writes it ("Thursday, December 10, 2026")."""
+    day = (NOW + timedelta(days=days)).astimezone(ZoneInfo("America/Chicago"))
+    return f"{day:%A, %B} {day.day}, {day.year}"
 
 
 StartBot = Callable[[], Awaitable[Application]]
