@@ -2,7 +2,9 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# what is installed: the runtime only (`make run`), or with the dev tools and the PostgreSQL driver (`make test`)
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: run test test-dates lint typecheck bench clean
 
@@ -10,28 +12,33 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]'
-	touch $(STAMP)
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
 
-run: $(STAMP)
+# the dev install includes the runtime: `make run` afterwards installs nothing
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]'
+	touch $(RUN_STAMP) $(DEV_STAMP)
+
+run: $(RUN_STAMP)
 	$(BIN)/meetup-bot run
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check bot cogs tests benchmarks
 	$(BIN)/ruff format --check bot cogs tests benchmarks
 
-typecheck: $(STAMP)
+typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) lint typecheck
+test: $(DEV_STAMP) lint typecheck
 	$(BIN)/python -m pytest -q
 
 # the suite again with the machine's clock moved (a year, three years, both DST changes); needs libfaketime
-test-dates: $(STAMP)
+test-dates: $(DEV_STAMP)
 	$(BIN)/python tests/run_on_other_dates.py
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/import_events.py
 
 clean:

@@ -114,9 +114,15 @@ async def test_run_without_token_starts_the_sandbox_and_stops_on_sigterm(config_
                 line = await process.stdout.readline()
                 assert line, "run ended early:\n" + "".join(lines)
                 lines.append(line.decode())
+        async with asyncio.timeout(30):  # something to watch at once: the demo's or a due example's
+            while not any("📣 New meetup: **" in line for line in lines):
+                line = await process.stdout.readline()
+                assert line, "run ended early:\n" + "".join(lines)
+                lines.append(line.decode())
         output = "".join(lines)
         assert re.search(r"^sandbox: http://127\.0\.0\.1:\d+$", output, re.M), output
         assert "imported 3 new" in output
+        assert "<t:" not in output  # the feed shows times as people read them
         process.send_signal(signal.SIGTERM)
         async with asyncio.timeout(30):
             rest = (await process.stdout.read()).decode()

@@ -4,34 +4,59 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
 import tempfile
 from pathlib import Path
 
-import discord
-
-from bot.application import Application
+from bot.application import DEFAULT_RETRY_DELAYS, Application, backoff_delays
 from bot.catalog.importer import import_paths
-from bot.catalog.removal import mark_removed
+from bot.catalog.removal import mark_removed, removal_line
 from bot.cli.catalog import print_report
 from bot.cli.signals import stop_on_signals
 from bot.clock import Clock, SystemClock
-from bot.config import Config
+from bot.config import TOKEN_ENV, TOKEN_FILE_ENV, Config
 from bot.db.engine import open_database
 from bot.discord_app.services import Services
+from bot.errors import StartupError
+from bot.logs import redact
 from bot.sandbox.server import SandboxServer
-from bot.sandbox_mode import add_demo_event_if_needed, console_task, readable, seed_from_config
+from bot.sandbox_mode import (
+    console_task,
+    feed_printer,
+    prepare_sandbox,
+    seed_from_config,
+    with_demo_reminder,
+)
 
 log = logging.getLogger(__name__)
 
 
 async def run_command(
-    config: Config, token: str | None, *, sandbox_port: int = 0, clock: Clock | None = None
+    config: Config,
+    token: str | None,
+    *,
+    sandbox_port: int = 0,
+    clock: Clock | None = None,
+    start_retries: int = len(DEFAULT_RETRY_DELAYS),
 ) -> int:
+    """Exit 1 with one `error:` line on stderr when Discord cannot be reached (after `start_retries`
+    further tries, 1, 2, 4, ... s apart), rejects the token, or a URL in the config is not Discord's."""
     clock = clock or SystemClock()
-    if token is None:
-        return await _run_in_sandbox(config, sandbox_port, clock)
-    with stop_on_signals() as stop:
-        return await _serve(config, token, clock, stop)
+    try:
+        if token is None:
+            return await _run_in_sandbox(config, sandbox_port, clock)
+        with stop_on_signals() as stop:
+            return await _serve(config, token, clock, stop, backoff_delays(start_retries))
+    except StartupError as exc:
+        print(f"error: {redact(exc.message, [token or ''])}", file=sys.stderr, flush=True)
+        return 1
+
+
+def _token_source() -> str:
+    """Which variable the token came from, for the message when Discord rejects it."""
+    from_file = not os.environ.get(TOKEN_ENV, "").strip() and os.environ.get(TOKEN_FILE_ENV, "").strip()
+    return f"${TOKEN_FILE_ENV}" if from_file else f"${TOKEN_ENV}"
 
 
 async def _import(config: Config, services: Services) -> None:
@@ -42,27 +67,27 @@ async def _import(config: Config, services: Services) -> None:
         if config.events_dir.is_dir():
             removed = await mark_removed(session, config.events_dir, services.clock.now())
             if removed:
-                print(
-                    f"removed from {config.events_dir}: {', '.join(removed)} (a cancellation will be posted)"
-                )
+                print(removal_line(config.events_dir, removed))
     print_report(report)
 
 
-async def _serve(config: Config, token: str, clock: Clock, stop: asyncio.Event) -> int:
+async def _serve(
+    config: Config, token: str, clock: Clock, stop: asyncio.Event, retry_delays: tuple[float, ...]
+) -> int:
+    """The bot against Discord; raises StartupError (shown as one line by run_command)."""
     async with open_database(config.database.url) as sessions:
         services = Services(config, sessions, clock)
         await _import(config, services)
         app = Application(
-            services, token, api_base_url=config.discord.api_base_url, gateway_url=config.discord.gateway_url
+            services,
+            token,
+            api_base_url=config.discord.api_base_url,
+            gateway_url=config.discord.gateway_url,
+            retry_delays=retry_delays,
+            token_source=_token_source(),
         )
         await app.start()
-        try:
-            await app.run_until(stop)
-        except discord.LoginFailure:
-            print(
-                "error: Discord rejected the token in $DISCORD_TOKEN; create a new one in the developer portal."
-            )
-            return 1
+        await app.run_until(stop)
     return 0
 
 
@@ -72,28 +97,28 @@ async def _run_in_sandbox(config: Config, port: int, clock: Clock) -> int:
 
 
 async def _sandbox_session(config: Config, port: int, clock: Clock, stop: asyncio.Event) -> int:
+    """The bot against a fresh sandbox and a temporary database; `meetup.db` is never opened."""
+    config = with_demo_reminder(config)  # the [DEMO] event's reminder falls due while the newcomer watches
     server = SandboxServer(seed_from_config(config), now=clock.now)
     await server.start(port=port)
     print(f"sandbox: {server.url}", flush=True)
-    server.on_feed(lambda line: print(readable(line), flush=True))
+    server.on_feed(feed_printer(server, config, clock))
     try:
         with tempfile.TemporaryDirectory(prefix="meetup-bot-sandbox-") as tmp:
             url = f"sqlite+aiosqlite:///{Path(tmp) / 'sandbox.db'}"
             async with open_database(url) as sessions:
                 services = Services(config, sessions, clock)
                 await _import(config, services)
-                if await add_demo_event_if_needed(config, sessions, clock.now()):
-                    print(
-                        "sandbox: no imported event is upcoming, so a [DEMO] event starts in 10 minutes",
-                        flush=True,
-                    )
+                start = await prepare_sandbox(config, sessions, clock.now())
+                for line in start.lines:
+                    print(line, flush=True)
                 app = Application(
                     services, "sandbox-token", api_base_url=server.api_base_url, guild_ready_timeout=0.1
                 )
                 await app.start()
                 await app.wait_ready()
                 print("sandbox: the bot is ready; type `help` to act as a member", flush=True)
-                async with console_task(server.url, config, stop):
+                async with console_task(server.url, config, clock, stop, start.example_slug):
                     await app.run_until(stop)
     finally:
         await server.stop()
@@ -108,7 +133,7 @@ async def sandbox_command(config: Config, port: int, clock: Clock | None = None)
     print(
         f"sandbox: point a bot at it with discord.api_base_url: {server.api_base_url} (any token)", flush=True
     )
-    server.on_feed(lambda line: print(readable(line), flush=True))
+    server.on_feed(feed_printer(server, config, clock or SystemClock()))
     try:
         with stop_on_signals() as stop:
             await stop.wait()
