@@ -64,17 +64,18 @@ def _hosted_by(group: str) -> Select[int]:
     return select(EventGroup.event_id).where(EventGroup.group_name == group)
 
 
+def _checkable(group: str) -> Select[Event]:
+    """The group's events one may check in to at some time: not cancelled, file not removed."""
+    return select(Event).where(
+        Event.id.in_(_hosted_by(group)), Event.cancelled.is_(False), Event.removed_at.is_(None)
+    )
+
+
 async def open_events(session: AsyncSession, group: str, now: datetime) -> Sequence[Event]:
     """The group's events open for check-in at `now` (running, or starting within the hour), soonest first."""
     query = (
-        select(Event)
-        .where(
-            Event.id.in_(_hosted_by(group)),
-            Event.cancelled.is_(False),
-            Event.removed_at.is_(None),
-            Event.starts_at <= now + OPENS_BEFORE,
-            Event.ends_at > now,
-        )
+        _checkable(group)
+        .where(Event.starts_at <= now + OPENS_BEFORE, Event.ends_at > now)
         .order_by(Event.starts_at, Event.id)
     )
     return (await session.scalars(query)).all()
@@ -83,13 +84,8 @@ async def open_events(session: AsyncSession, group: str, now: datetime) -> Seque
 async def next_to_open(session: AsyncSession, group: str, now: datetime) -> Event | None:
     """The group's soonest event whose check-in has not opened yet (for "check-in opens ..." answers)."""
     query = (
-        select(Event)
-        .where(
-            Event.id.in_(_hosted_by(group)),
-            Event.cancelled.is_(False),
-            Event.removed_at.is_(None),
-            Event.starts_at > now + OPENS_BEFORE,
-        )
+        _checkable(group)
+        .where(Event.starts_at > now + OPENS_BEFORE)
         .order_by(Event.starts_at, Event.id)
         .limit(1)
     )
