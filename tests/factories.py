@@ -10,6 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Event, EventGroup
 
+# The tests' "now": every test injects a clock at (or relative to) this moment and builds its events relative
+# to it, so no test depends on today's date (`make test-dates` runs the suite with the real clock moved).
+# A Tuesday noon in America/Chicago, weeks from either DST change.
 NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
 
 

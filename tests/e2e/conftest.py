@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -17,9 +16,9 @@ from bot.config import Config
 from bot.discord_app.services import Services
 from bot.sandbox import SandboxServer, SeedGuild
 from bot.sandbox_mode import seed_from_config
+from tests.factories import NOW
 from tests.spec_check import SpecRecorder
 
-NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
 STRANGER_GUILD = 900000000000000001
 STRANGER_CHANNEL = 900000000000000002
 

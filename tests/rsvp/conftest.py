@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests import factories
+from tests.factories import NOW
 
-NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
 MakeEvent = Callable[..., Awaitable[int]]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,8 +15,7 @@ from bot.db.engine import open_database
 from bot.db.models import Post
 from bot.schedule import ledger
 from bot.schedule.plan import PlannedPost
-
-NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
+from tests.factories import NOW
 
 
 async def an_event(sessions: async_sessionmaker[AsyncSession]) -> int:

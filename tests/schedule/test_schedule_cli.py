@@ -22,8 +22,8 @@ from bot.config import Config
 from bot.db.models import Post, Rsvp
 from bot.schedule.facts import facts_of
 from bot.schedule.sync import snapshot_of
+from tests.factories import NOW
 
-NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
 EVENT = """\
 # Profiling Go
 
