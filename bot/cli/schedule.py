@@ -9,6 +9,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.db.engine import open_database
 from bot.schedule.preview import NOT_POSTED, preview
+from bot.when import plural
 
 
 async def schedule_command(config: Config, *, as_json: bool, clock: Clock | None = None) -> int:
@@ -33,5 +34,5 @@ async def schedule_command(config: Config, *, as_json: bool, clock: Clock | None
             where = f"DM to member {row.user_id}"
         print(f"{when}  {row.group}  {where}  {row.slug}  {row.kind}{flag}")
     posts = sum(1 for row in rows if row.state != NOT_POSTED)
-    print(f"{posts} posts; times in {config.timezone}")
+    print(f"{plural(posts, 'post')}; times in {config.timezone}")
     return 0
