@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from bot.application import Application
 from bot.catalog.queries import event_by_slug
 from bot.clock import ManualClock
 from bot.config import Config, load_config
-from bot.discord_app.services import Services
 from bot.sandbox import SandboxServer
 from bot.sandbox.models import Message
 from bot.sandbox_mode import (
@@ -60,25 +58,10 @@ def printed(sandbox: SandboxServer, config: Config, clock: ManualClock) -> io.St
 
 
 @pytest.fixture
-async def app(
-    start: SandboxStart,
-    printed: io.StringIO,
-    config: Config,
-    sessions: async_sessionmaker[AsyncSession],
-    sandbox: SandboxServer,
-    clock: ManualClock,
-) -> AsyncIterator[Application]:
-    """The bot started after the demo was added, as `run` starts it."""
-    application = Application(
-        Services(config, sessions, clock),
-        "test-token",
-        api_base_url=sandbox.api_base_url,
-        guild_ready_timeout=0.05,
-    )
-    await application.start()
-    await application.wait_ready(timeout=15)
-    yield application
-    await application.close()
+async def app(start: SandboxStart, printed: io.StringIO, app: Application) -> Application:
+    """The bot (tests/e2e/conftest.py), started after the demo was added and the feed printer set, as `run`
+    starts it."""
+    return app
 
 
 def announcements(sandbox: SandboxServer) -> list[Message]:
