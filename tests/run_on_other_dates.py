@@ -20,6 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 PROJECT = Path(__file__).resolve().parents[1]
+SITE = PROJECT / "tests" / "faketime_site"  # its sitecustomize.py works around a libfaketime bug
 ZONE = "America/Chicago"  # the zone of config.yaml and of the test events
 LIBRARY_GLOBS = (
     "/usr/lib/*/faketime/libfaketime.so.1",
@@ -58,6 +59,18 @@ def library() -> str | None:
     return None
 
 
+def environment(lib: str, value: str) -> dict[str, str]:
+    """The environment of a moved-clock run: this one, with the clock moved for every process."""
+    env = {**os.environ, "LD_PRELOAD": lib, "FAKETIME": value, "TZ": "UTC"}
+    # only the wall clock moves: a faked monotonic clock breaks timed waits in threads (discord.py's
+    # heartbeat thread stalls), and monotonic time has no date to depend on
+    env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
+    env.pop("FAKETIME_NO_CACHE", None)
+    # time.sleep fails under that setting (libfaketime#426): every Python process loads a fix
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SITE), os.environ.get("PYTHONPATH")]))
+    return env
+
+
 def main(pytest_args: list[str]) -> int:
     lib = library()
     if lib is None:
@@ -70,15 +83,10 @@ def main(pytest_args: list[str]) -> int:
     failed: list[str] = []
     for label, value in settings(datetime.now(UTC)):
         print(f"== tests {label} (FAKETIME={value!r})", flush=True)
-        env = {**os.environ, "LD_PRELOAD": lib, "FAKETIME": value, "TZ": "UTC"}
-        # only the wall clock moves: a faked monotonic clock breaks timed waits in threads (discord.py's
-        # heartbeat thread stalls), and monotonic time has no date to depend on
-        env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
-        env.pop("FAKETIME_NO_CACHE", None)
         result = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args],
             cwd=PROJECT,
-            env=env,
+            env=environment(lib, value),
             check=False,
         )
         if result.returncode != 0:
