@@ -11,7 +11,13 @@ from pathlib import Path
 
 from bot.application import DEFAULT_RETRY_DELAYS, Application, backoff_delays
 from bot.catalog.importer import import_paths
-from bot.catalog.removal import mark_removed, removal_line
+from bot.catalog.removal import (
+    RemovalResult,
+    mark_removed,
+    refusal_line,
+    removal_line,
+    restored_line,
+)
 from bot.cli.catalog import print_report
 from bot.cli.signals import stop_on_signals
 from bot.clock import Clock, SystemClock
@@ -59,16 +65,21 @@ def _token_source() -> str:
     return f"${TOKEN_FILE_ENV}" if from_file else f"${TOKEN_ENV}"
 
 
-async def _import(config: Config, services: Services) -> None:
+async def _import(config: Config, services: Services) -> RemovalResult:
+    """events_dir into the database; what `mark_removed` did, for the scheduler to tell the organizers."""
+    folder = config.events_dir
     async with services.sessions.begin() as session:
-        report = await import_paths(
-            session, [config.events_dir], config.parse_options(), services.clock.now()
-        )
-        if config.events_dir.is_dir():
-            removed = await mark_removed(session, config.events_dir, services.clock.now())
-            if removed:
-                print(removal_line(config.events_dir, removed))
+        report = await import_paths(session, [folder], config.parse_options(), services.clock.now())
+        # a missing folder too: its events are kept, and the refusal says so
+        result = await mark_removed(session, folder, services.clock.now(), guard=config.removal_guard)
+    if result.refused is not None:
+        log.warning("%s", refusal_line(result.refused))
+    if result.removed:
+        print(removal_line(folder, result.removed))
+    if result.restored:
+        print(restored_line(folder, result.restored))
     print_report(report)
+    return result
 
 
 async def _serve(
@@ -77,7 +88,7 @@ async def _serve(
     """The bot against Discord; raises StartupError (shown as one line by run_command)."""
     async with open_database(config.database.url) as sessions:
         services = Services(config, sessions, clock)
-        await _import(config, services)
+        removals = await _import(config, services)
         app = Application(
             services,
             token,
@@ -86,6 +97,7 @@ async def _serve(
             retry_delays=retry_delays,
             token_source=_token_source(),
         )
+        app.scheduler.note_removals(removals)
         await app.start()
         await app.run_until(stop)
     return 0
@@ -108,13 +120,14 @@ async def _sandbox_session(config: Config, port: int, clock: Clock, stop: asynci
             url = f"sqlite+aiosqlite:///{Path(tmp) / 'sandbox.db'}"
             async with open_database(url) as sessions:
                 services = Services(config, sessions, clock)
-                await _import(config, services)
+                removals = await _import(config, services)
                 start = await prepare_sandbox(config, sessions, clock.now())
                 for line in start.lines:
                     print(line, flush=True)
                 app = Application(
                     services, "sandbox-token", api_base_url=server.api_base_url, guild_ready_timeout=0.1
                 )
+                app.scheduler.note_removals(removals)
                 await app.start()
                 await app.wait_ready()
                 print("sandbox: the bot is ready; type `help` to act as a member", flush=True)

@@ -20,12 +20,16 @@ SCHEDULED_EVENT = "scheduled_event"
 CANCELLATION = "cancellation"
 RESCHEDULED = "notice:rescheduled"
 MOVED = "notice:moved"
+# "back on": an event called off (its file removed, or marked cancelled) that is on again before its start;
+# numbered by the cancellation it answers, so a second remove/restore cycle posts again
+RESTORED = "notice:restored"
 # DMs to the members who said they would come (going, maybe, waitlisted) when the event is called off or
 # moved in time: one ledger row each, whose channel_id is the member's user id (a DM channel exists only
 # once opened)
 DM_PREFIX = "dm:"
 DM_CANCELLATION = "dm:cancellation"
 DM_RESCHEDULED = "dm:rescheduled"
+DM_RESTORED = "dm:restored"
 # the turnout forecast for the organizers' channel, the day before; its text is computed when it is sent
 FORECAST = "forecast"
 FORECAST_LEAD = timedelta(days=1)
@@ -227,6 +231,46 @@ def rescheduled_dm_text(event: EventFacts, now: datetime) -> str:
     return (
         f"📅 **{event.title}** moved to {when_text(event.starts_at, event.timezone, now)}. "
         "Your RSVP stands; change it if the new time does not suit you."
+    )
+
+
+def cancellation_kind(cycle: int) -> str:
+    """The first cancellation is `cancellation` (as before restores existed); later ones `cancellation:N`."""
+    return CANCELLATION if cycle == 1 else f"{CANCELLATION}:{cycle}"
+
+
+def cancellation_dm_kind(cycle: int) -> str:
+    return DM_CANCELLATION if cycle == 1 else f"{DM_CANCELLATION}:{cycle}"
+
+
+def cancellation_cycle(kind: str) -> int | None:
+    """N of a cancellation kind (1 for `cancellation`), None for other kinds."""
+    if kind == CANCELLATION:
+        return 1
+    head, _, number = kind.partition(":")
+    return int(number) if head == CANCELLATION and number.isdigit() else None
+
+
+def restored_kind(cycle: int) -> str:
+    return f"{RESTORED}:{cycle}"
+
+
+def restored_dm_kind(cycle: int) -> str:
+    return f"{DM_RESTORED}:{cycle}"
+
+
+def restored_text(event: EventFacts) -> str:
+    return (
+        f"✅ Back on: **{event.title}** is happening after all, {ts(event.starts_at, 'F')} "
+        f"({ts(event.starts_at, 'R')}) · {event.place}. RSVPs still count."
+    )
+
+
+def restored_dm_text(event: EventFacts) -> str:
+    zone = event.timezone
+    return (
+        f"✅ **{event.title}** on {day_text(event.starts_at, zone)} at {clock_time(event.starts_at, zone)} "
+        "is back on after all. Your RSVP stands; change it if your plans changed."
     )
 
 

@@ -2,9 +2,11 @@
 
 For every event already announced: a change of date or time gets a "Rescheduled" notice (and the
 reminders are planned again for the new time), a change of place a "Moved" notice, a cancelled or
-removed event a cancellation notice (its remaining posts are skipped). Members who said they would come
-(going, maybe, waitlisted) get a DM for a cancellation or a new start, as ledger rows like the posts. The
-announcement message itself is edited by whoever reads `stale_posts`.
+removed event a cancellation notice (its remaining posts are skipped), and one that is on again before
+its start a "back on" notice (and a new Discord event). Members who said they would come (going, maybe,
+waitlisted) get a DM for a cancellation or a new start, and those told of a cancellation a DM when it is
+back on, as ledger rows like the posts. The announcement message itself is edited by whoever reads
+`stale_posts`.
 """
 
 from __future__ import annotations
@@ -22,18 +24,25 @@ from bot.schedule.facts import facts_of
 from bot.schedule.plan import (
     ANNOUNCEMENT,
     CANCELLATION,
-    DM_CANCELLATION,
     DM_RESCHEDULED,
     MOVED,
     RESCHEDULED,
+    RESTORED,
     SCHEDULED_EVENT,
     EventFacts,
     PlannedPost,
+    cancellation_cycle,
+    cancellation_dm_kind,
     cancellation_dm_text,
+    cancellation_kind,
     cancellation_text,
     moved_text,
     rescheduled_dm_text,
     rescheduled_text,
+    restored_dm_kind,
+    restored_dm_text,
+    restored_kind,
+    restored_text,
 )
 
 
@@ -115,6 +124,156 @@ async def _plan_dms(
     return len(planned)
 
 
+async def _cycles(session: AsyncSession, event_id: int, channel_id: int) -> tuple[int, str | None, bool]:
+    """The latest cancellation of an event in a channel: its number (0: none), its status, and whether a
+    restore row (posted or skipped) closed it."""
+    kinds = await session.execute(
+        select(Post.kind, Post.status).where(
+            Post.event_id == event_id,
+            Post.channel_id == channel_id,
+            or_(
+                Post.kind == CANCELLATION,
+                Post.kind.like(f"{CANCELLATION}:%"),
+                Post.kind.like(f"{RESTORED}:%"),
+            ),
+        )
+    )
+    cancelled: dict[int, str] = {}
+    restored: set[str] = set()
+    for kind, status in kinds:
+        number = cancellation_cycle(kind)
+        if number is not None:
+            cancelled[number] = status
+        else:
+            restored.add(kind)
+    if not cancelled:
+        return 0, None, False
+    latest = max(cancelled)
+    return latest, cancelled[latest], restored_kind(latest) in restored
+
+
+async def _restore(
+    session: AsyncSession,
+    post: Post,
+    event: EventFacts,
+    cycle: int,
+    status: str | None,
+    now: datetime,
+    result: SyncResult,
+) -> bool:
+    """The event is on again after cancellation `cycle`: a "back on" notice if that cancellation was posted
+    and the event has not started (else a skipped row, so the cycle is closed), cancellation posts and DMs
+    still waiting are dropped, and a cancelled Discord event is created anew (Discord cannot un-cancel).
+    True when the notice is planned (members who were told by DM are told too)."""
+    kind = restored_kind(cycle)
+    planned = _notice(post, kind, event, now, restored_text(event))
+    await _skip_waiting(session, event.id, post.channel_id, cancellation_kind(cycle), now)
+    await _skip_waiting(session, event.id, None, cancellation_dm_kind(cycle), now)
+    upcoming = event.starts_at > now
+    if upcoming:
+        await _recreate_scheduled_event(
+            session, post, event, first=cycle == 1 and status == ledger.SENT, now=now
+        )
+    result.changed.add(event.id)
+    if status != ledger.SENT or not upcoming:
+        why = "the event is back on before its cancellation was posted" if upcoming else "back on too late"
+        await ledger.record_skipped(session, [planned], now, why)
+        return False
+    if await ledger.add_pending(session, planned, now, {"text": planned.text}):
+        result.notices.append(f"{event.slug}: back on in {post.group_name}")
+        return True
+    return False
+
+
+async def _skip_waiting(
+    session: AsyncSession, event_id: int, channel_id: int | None, kind: str, now: datetime
+) -> None:
+    """Rows of `kind` not sent yet are dropped: the event is on again (DM rows: any member)."""
+    query = update(Post).where(Post.event_id == event_id, Post.kind == kind, Post.status == ledger.PENDING)
+    if channel_id is not None:
+        query = query.where(Post.channel_id == channel_id)
+    await session.execute(
+        query.values(
+            status=ledger.SKIPPED, last_error="the event is back on", updated_at=now
+        ).execution_options(synchronize_session=False)
+    )
+
+
+async def _recreate_scheduled_event(
+    session: AsyncSession, post: Post, event: EventFacts, *, first: bool, now: datetime
+) -> None:
+    """The channel's Discord event, if it was cancelled (its snapshot says so, or the first cancellation
+    was posted, which cancels it), is owed again: the same ledger row, pending with a fresh nonce, so the
+    scheduler creates a new one; the cancelled one's id is kept in the snapshot."""
+    row: Post | None = await session.scalar(
+        select(Post).where(
+            Post.event_id == event.id,
+            Post.kind == SCHEDULED_EVENT,
+            Post.channel_id == post.channel_id,
+            Post.status == ledger.SENT,
+        )
+    )
+    if row is None or not (first or (row.snapshot or {}).get("cancelled")):
+        return
+    earlier = [*(row.snapshot or {}).get("cancelled_ids", []), row.discord_id]
+    snapshot = {
+        **snapshot_of(event, f"Discord event for {event.title}"),
+        "late_until": event.starts_at.isoformat(),
+        "cancelled_ids": [i for i in earlier if i is not None],
+    }
+    await session.execute(
+        update(Post)
+        .where(Post.id == row.id, Post.status == ledger.SENT)
+        .values(
+            status=ledger.PENDING,
+            discord_id=None,
+            nonce=ledger.new_nonce(),
+            attempts=0,
+            claim_token=None,
+            not_before=None,
+            sent_at=None,
+            last_error=None,
+            due_at=now,
+            snapshot=snapshot,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _tell_back_on(
+    session: AsyncSession,
+    post: Post,
+    event: EventFacts,
+    cycle: int,
+    now: datetime,
+    told: set[tuple[int, str]],
+    result: SyncResult,
+) -> None:
+    """A "back on" DM to each member who got this cancellation's DM (once per event, across co-hosts)."""
+    kind = restored_dm_kind(cycle)
+    if (event.id, kind) in told:
+        return
+    told.add((event.id, kind))
+    members = await session.scalars(
+        select(Post.channel_id).where(
+            Post.event_id == event.id, Post.kind == cancellation_dm_kind(cycle), Post.status == ledger.SENT
+        )
+    )
+    text = restored_dm_text(event)
+    snapshot = {"text": text, "late_until": event.starts_at.isoformat()}
+    planned = [
+        (
+            PlannedPost(event.id, kind, post.group_name, post.guild_id, user_id, now, event.starts_at, text),
+            snapshot,
+        )
+        for user_id in members
+    ]
+    await ledger.add_pending_many(session, planned, now)
+    if planned:
+        result.dms[f"{event.slug}: {kind}"] = len(planned)
+
+
 async def reconcile(session: AsyncSession, now: datetime) -> SyncResult:
     """Notices (and members' DMs) for announced events that changed since; returns the events whose plans
     must be redone. Logs nothing: the scheduler logs what it planned, a dry run rolls it back."""
@@ -137,15 +296,22 @@ async def reconcile(session: AsyncSession, now: datetime) -> SyncResult:
     for post, event in rows.all():
         facts = facts_of(event)
         snap = dict(post.snapshot or {})
+        cycle, status, closed = await _cycles(session, facts.id, post.channel_id)
+        still_open = cycle > 0 and not closed
         if facts.cancelled or facts.removed:
-            if facts.starts_at > now:
-                planned = _notice(post, CANCELLATION, facts, now, cancellation_text(facts))
+            if facts.starts_at > now and not still_open:  # called off (again): a new cancellation
+                cycle += 1
+                kind = cancellation_kind(cycle)
+                planned = _notice(post, kind, facts, now, cancellation_text(facts))
                 if await ledger.add_pending(session, planned, now, {"text": planned.text}):
-                    result.notices.append(f"{facts.slug}: cancellation in {post.group_name}")
+                    result.notices.append(f"{facts.slug}: {kind} in {post.group_name}")
                     result.changed.add(facts.id)
-                    await tell(post, facts, DM_CANCELLATION, cancellation_dm_text(facts))
+                    await tell(post, facts, cancellation_dm_kind(cycle), cancellation_dm_text(facts))
             await _skip_pending(session, facts.id, post.channel_id, "event cancelled", now)
             continue
+        # on again: undo what the cancellation did, once per cancellation
+        if still_open and await _restore(session, post, facts, cycle, status, now, result):
+            await _tell_back_on(session, post, facts, cycle, now, told, result)
         time_changed = (
             snap.get("starts_at") != facts.starts_at.isoformat()
             or snap.get("ends_at") != facts.ends_at.isoformat()

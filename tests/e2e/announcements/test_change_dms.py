@@ -62,6 +62,7 @@ async def test_a_file_removed_while_the_bot_runs_is_cancelled_in_the_next_pass_a
     config: Config,
     http: aiohttp.ClientSession,
 ) -> None:
+    await publish("later-talk", when=day_after(60))  # the folder keeps a file: an emptied one never cancels
     capacity = "\n| **Capacity:** | 1 |"
     event = await publish("profiling", when=day_after(9), group="StLGo, KCN-STL", extra=capacity)
     app = await start_bot()
@@ -156,6 +157,7 @@ async def test_a_reschedule_tells_each_member_once_per_change_with_the_new_time_
 async def test_a_file_removed_while_the_bot_was_down_is_cancelled_at_start_up_not_when_another_post_is_due(
     start_bot: StartBot, publish: Publish, clock: ManualClock, sandbox: SandboxServer
 ) -> None:
+    await publish("later-talk", when=day_after(60))  # the folder keeps a file: an emptied one never cancels
     event = await publish("profiling", when=day_after(9))
     app = await start_bot()
     clock.set(event.starts_at - timedelta(days=7))
@@ -174,6 +176,7 @@ async def test_a_file_removed_while_the_bot_was_down_is_cancelled_at_start_up_no
 async def test_the_timer_imports_events_dir_and_posts_the_cancellation_in_the_same_pass(
     start_bot: StartBot, publish: Publish, clock: ManualClock, sandbox: SandboxServer, config: Config
 ) -> None:
+    await publish("later-talk", when=day_after(60))  # the folder keeps a file: an emptied one never cancels
     event = await publish("profiling", when=day_after(9))
     app = await start_bot()
     clock.set(event.starts_at - timedelta(days=7))
