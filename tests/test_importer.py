@@ -294,6 +294,9 @@ def test_import_of_a_folder_marks_events_whose_files_are_gone_as_removed(
     gone = write_event("gone.md", a_meetup("Gone", "StLGo"))
     old = write_event("old.md", a_meetup("Old", "StLGo", days=-30))
     relative = write_event("relative.md", a_meetup("Relative", "StLGo"))
+    # 3 of 7 files go below: a normal edit (more than half at once would look like a broken folder)
+    for n in range(3):
+        write_event(f"more-{n}.md", a_meetup(f"More {n}", "StLGo", days=40 + n))
     assert meetup_bot(config_file, "import", str(folder)) == 0
     # a row from before sources were stored absolute: relative to where `import` ran (the config's folder)
     with sqlite3.connect(config_file.parent / "meetup.db") as connection:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from bot.catalog.markdown import parse_markdown
-from bot.catalog.record import EventFileError, EventRecord, ParseOptions
+from bot.catalog.record import EventFileError, EventRecord, NotAnEvent, ParseOptions
 from bot.catalog.yaml_event import parse_yaml
 
 __all__ = ["EVENT_SUFFIXES", "MAX_BYTES", "iter_event_files", "load_event_file", "slug_for"]
@@ -39,12 +39,33 @@ def _size_text(size: int) -> str:
     return f"{mib:.1f} MiB" if mib >= 1.05 else f"{size:,} bytes"
 
 
-def _folder_problem(path: Path) -> str:
+def _unreadable_folder(path: Path) -> str | None:
     try:
         os.scandir(path).close()
     except OSError as exc:
         return f"is a folder that cannot be read ({exc.strerror or exc}), not an event file"
-    return "is a folder, not an event file"
+    return None
+
+
+_PLAIN_FOLDER = "is a folder, not an event file"
+
+
+def _folder_problem(path: Path) -> str:
+    return _unreadable_folder(path) or _PLAIN_FOLDER
+
+
+def _folder_outcome(path: Path) -> EventFileError | NotAnEvent:
+    """A folder named `README.md` (the walk yields it) is skipped with a notice that says why: the files in
+    it are imported on their own, and the folder is no event. Any other folder named like an event file,
+    or one that cannot be read, is an error when it is loaded."""
+    problem = _folder_problem(path)
+    if path.name.casefold() != "readme.md" or problem != _PLAIN_FOLDER:
+        return EventFileError(str(path), None, problem)
+    return NotAnEvent(
+        str(path),
+        "it is a folder, not a file: an event's README.md is a file inside the event's folder "
+        "(events/SLUG/README.md)",
+    )
 
 
 def _read(path: Path) -> bytes:
@@ -59,13 +80,13 @@ def _read(path: Path) -> bytes:
     except FileNotFoundError:
         raise EventFileError(source, None, "does not exist") from None
     except IsADirectoryError:
-        raise EventFileError(source, None, _folder_problem(path)) from None
+        raise _folder_outcome(path) from None
     except OSError as exc:
         raise EventFileError(source, None, f"cannot be read ({exc.strerror or exc})") from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
-            raise EventFileError(source, None, _folder_problem(path))
+            raise _folder_outcome(path)
         if not stat.S_ISREG(info.st_mode):  # a pipe or a device would block or never end
             raise EventFileError(source, None, "is not a regular file")
         if info.st_size > MAX_BYTES:
@@ -132,7 +153,8 @@ def parse_event_text(path: Path, text: str, options: ParseOptions) -> EventRecor
 
 def _walk(folder: str) -> Iterator[str]:
     """Event files under `folder`, sorted, without hidden files or folders; an unreadable subfolder is
-    yielded itself so that loading it reports the problem instead of silently skipping its events.
+    yielded itself so that loading it reports the problem instead of silently skipping its events, and
+    so is a folder named `README.md` (skipped with a notice; its files are walked too).
 
     Works on strings: a Path per entry would cost more than the walk itself (10,000 event folders).
     """
@@ -149,6 +171,8 @@ def _walk(folder: str) -> Iterator[str]:
         except OSError:
             is_dir = False
         if is_dir:
+            if name.casefold() == "readme.md":
+                yield entry.path  # loading it reports it as skipped: `README.md/` is a folder, not an event
             yield from _walk(entry.path)
         elif os.path.splitext(name)[1].casefold() in EVENT_SUFFIXES:
             yield entry.path

@@ -7,6 +7,7 @@ import logging
 import multiprocessing
 import os
 import re
+import traceback
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -17,12 +18,13 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import JSON, Column, DateTime, MetaData, Table, bindparam, delete, insert, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeEngine
 
 from bot.catalog.files import iter_event_files, slug_for
 from bot.catalog.prepared import JSON_COLUMNS, Outcome, PreparedEvent, Unchanged, load_all, prepare
-from bot.catalog.record import EventFileError, EventRecord, NotAnEvent, ParseOptions
+from bot.catalog.record import EventFileError, EventRecord, NotAnEvent, ParseOptions, unexpected_error
 from bot.db.models import Event, EventGroup
 from bot.db.types import JSONText, UTCDateTime
 
@@ -114,6 +116,13 @@ class ParsedBatch:
             self.accepted.append(outcome)
         self.events.extend(events)
         return events
+
+    def refuse(self, errors: list[EventFileError]) -> None:
+        """Files whose rows the database refused: errors now, no longer accepted events."""
+        self.errors.extend(errors)
+        failed = {error.path for error in errors}
+        self.events = [e for e in self.events if e.source not in failed]
+        self.accepted = [a for a in self.accepted if a.source not in failed]
 
 
 @contextmanager
@@ -244,6 +253,69 @@ async def store_events(session: AsyncSession, events: Sequence[PreparedEvent], n
     return report
 
 
+def _row_fault(exc: Exception) -> bool:
+    """Whether the database refused the values of a row (the file's doing), not the database itself:
+    a lost connection or a lock stays the whole import's problem."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return False
+    return isinstance(exc, StatementError | ValueError | TypeError | ArithmeticError | UnicodeError)
+
+
+def _storing_error(event: PreparedEvent, exc: Exception) -> EventFileError:
+    shown = exc.orig if isinstance(exc, StatementError) and exc.orig is not None else exc
+    error = unexpected_error(event.source, shown, "could not be stored in the database")
+    error.detail = "".join(traceback.format_exception(exc))
+    return error
+
+
+async def _open_transaction(session: AsyncSession) -> None:
+    """Make SAVEPOINTs nest on SQLite: its driver opens the transaction only at the first write, and a
+    SAVEPOINT outside a transaction is one of its own, committed by its RELEASE. So the transaction is
+    opened first (IMMEDIATE: a write follows at once), and the import stays one transaction."""
+    connection = await session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    driver = (await connection.get_raw_connection()).driver_connection
+    if driver is not None and not driver.in_transaction:
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def store_isolated(
+    session: AsyncSession, events: Sequence[PreparedEvent], now: datetime
+) -> tuple[ImportReport, list[EventFileError]]:
+    """`store_events`, such that a row the database refuses fails its own file only.
+
+    The batch is written in a savepoint; if the database refuses it, the savepoint is rolled back and
+    each event is written in a savepoint of its own, so the refused ones are reported as errors (with
+    the traceback at DEBUG) and leave their stored events as they were. A failed statement must not
+    abort the transaction for the other files (PostgreSQL refuses every later statement otherwise).
+    """
+    await _open_transaction(session)
+    try:
+        async with session.begin_nested():
+            return await store_events(session, events, now), []
+    except Exception as exc:
+        if not _row_fault(exc):
+            raise
+        if len(events) == 1:
+            return ImportReport(), [_storing_error(events[0], exc)]
+    report = ImportReport()
+    errors: list[EventFileError] = []
+    for event in events:
+        try:
+            async with session.begin_nested():
+                one = await store_events(session, [event], now)
+        except Exception as exc:
+            if not _row_fault(exc):
+                raise
+            errors.append(_storing_error(event, exc))
+            continue
+        report.created += one.created
+        report.updated += one.updated
+        report.unchanged += one.unchanged
+    return report, errors
+
+
 async def _ids_by_slug(session: AsyncSession, slugs: list[str]) -> dict[str, int]:
     ids: dict[str, int] = {}
     for start in range(0, len(slugs), _CHUNK):
@@ -296,10 +368,12 @@ async def import_paths(
             # each chunk is stored as soon as it is parsed, while the workers parse the next ones
             events = batch.add(await asyncio.wrap_future(chunk))
             if events:
-                stored_chunk = await store_events(session, events, now)
+                stored_chunk, refused = await store_isolated(session, events, now)
                 report.created += stored_chunk.created
                 report.updated += stored_chunk.updated
                 report.unchanged += stored_chunk.unchanged
+                if refused:
+                    batch.refuse(refused)
     await _refresh_sources(session, batch.unchanged, {slug: source for slug, _digest, source in rows})
     report.unchanged = [item.slug for item in batch.unchanged] + report.unchanged
     report.skipped = batch.skipped
@@ -316,6 +390,8 @@ async def import_paths(
         log.debug("%s", notice)
     for error in batch.errors:
         log.debug("%s", error)
+        if error.detail:
+            log.debug("%s: what went wrong:\n%s", error.path, error.detail)
     return report
 
 

@@ -21,6 +21,7 @@ from functools import lru_cache
 from types import TracebackType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.catalog.limits import CAPACITY, COUNT, YEAR, Limit, OutOfRange
 from bot.catalog.record import (
     REPORTED_FIELDS,
     AgendaItem,
@@ -28,6 +29,7 @@ from bot.catalog.record import (
     EventRecord,
     NotAnEvent,
     ParseOptions,
+    unexpected_error,
 )
 
 __all__ = ["parse_markdown"]
@@ -140,7 +142,7 @@ class Context:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if isinstance(exc, FieldError):
+        if isinstance(exc, FieldError | OutOfRange):
             raise self.error(self._pos, f"{self._label}: {exc}") from None
 
 
@@ -314,6 +316,8 @@ def parse_date(value: str) -> DateValue:
         year, month, day_no = int(m["year"]), _MONTH_NUMBERS[m["mon"][:3].casefold()], int(m["day"])
     else:
         year, month, day_no = int(m["year2"]), _MONTH_NUMBERS[m["mon2"][:3].casefold()], int(m["day2"])
+    if not YEAR.low <= year <= YEAR.high:
+        raise FieldError(f'"{value.strip()}": the year {year} is out of range ({YEAR.text}); fix the date')
     try:
         day = date(year, month, day_no)
     except ValueError:
@@ -763,11 +767,11 @@ class Count:
 
 
 def _count_part(text: str, raw: str) -> int | None:
-    if text.isdigit():
-        return int(text)
+    if text.isdecimal():
+        return COUNT.from_digits(text)
     m = _NUMBER_PART.fullmatch(text)
     if m is not None:
-        return int(m["n"])
+        return COUNT.from_digits(m["n"])
     if is_unknown(text):
         return None
     raise FieldError(f'"{raw.strip()}" is not a count; {COUNT_EXAMPLE}')
@@ -775,18 +779,20 @@ def _count_part(text: str, raw: str) -> int | None:
 
 def parse_count(value: str, options: ParseOptions) -> Count:
     """Read "602", "StLGo: 602, KCN-STL: 425" (per group, summed), "504 (14 in Bevy)" (detail ignored),
-    "9 YouTube, 2 Twitch" (parts summed, not groups) and "???" (unknown)."""
+    "9 YouTube, 2 Twitch" (parts summed, not groups) and "???" (unknown).
+
+    Every part and the total are within `COUNT` (OutOfRange otherwise)."""
     text = value.strip()
-    if text.isdigit():  # the usual case
-        return Count(int(text))
+    if text.isdecimal():  # the usual case
+        return Count(COUNT.from_digits(text))
     text = plain(text)
     if "(" in text:
         text = _PAREN.sub(" ", text)
     if "," in text:
         text = _THOUSANDS.sub("", text)
     text = text.strip()
-    if text.isdigit():  # "504 (14 in Bevy)", "1,234"
-        return Count(int(text))
+    if text.isdecimal():  # "504 (14 in Bevy)", "1,234"
+        return Count(COUNT.from_digits(text))
     count = Count()
     if is_unknown(text):
         return count
@@ -809,6 +815,8 @@ def parse_count(value: str, options: ParseOptions) -> Count:
             known = False
         else:
             total += n
+    if known and total > COUNT.high:
+        raise OutOfRange(f"the total {COUNT.error(str(total))}")
     count.total = total if known else None
     return count
 
@@ -816,15 +824,15 @@ def parse_count(value: str, options: ParseOptions) -> Count:
 _INT = re.compile(r"(?:~|about\s+|approx\.?\s+)?(?P<n>\d+)\+?(?:\s+[A-Za-z][A-Za-z ]*)?", re.IGNORECASE)
 
 
-def parse_int(value: str) -> int | None:
-    """A capacity such as "50" or "1,200 seats"; None for placeholders."""
+def parse_int(value: str, limit: Limit = CAPACITY) -> int | None:
+    """A capacity such as "50" or "1,200 seats" (within `limit`, else OutOfRange); None for placeholders."""
     text = _THOUSANDS.sub("", plain(value)).strip()
     if is_unknown(text):
         return None
     m = _INT.fullmatch(text)
     if m is None:
         raise FieldError(f'"{value.strip()}" is not a number; expected e.g. "50"')
-    return int(m["n"])
+    return limit.from_digits(m["n"])
 
 
 _STATUS_OK = frozenset(
@@ -1204,10 +1212,10 @@ def _counts(
     for name in REPORTED_FIELDS:
         if count_rows := rows.get(name):
             written = _joined(count_rows, ", ")
-            if written.isdigit():  # the usual case, without the machinery
-                reported[name] = int(written)
-                continue
             with ctx.about(_LABELS[name], count_rows[0][0]):
+                if written.isdecimal():  # the usual case, without the machinery
+                    reported[name] = COUNT.from_digits(written)
+                    continue
                 count = parse_count(written, options)
             reported[name] = count.total
             if count.by_group:
@@ -1310,7 +1318,5 @@ def parse_markdown(text: str, *, slug: str, source: str, options: ParseOptions) 
         return _parse(text, slug, source, options)
     except (EventFileError, NotAnEvent):
         raise
-    except Exception as exc:
-        raise EventFileError(
-            source, None, f"could not be parsed ({type(exc).__name__}: {exc}); this is a bug in the parser"
-        ) from exc
+    except Exception as exc:  # one odd file never shows a traceback
+        raise unexpected_error(source, exc, "could not be parsed", "this is a bug in the parser") from exc

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.catalog.files import parse_event_text, read_event_text, slug_for
-from bot.catalog.record import EventFileError, EventRecord, NotAnEvent, ParseOptions
+from bot.catalog.limits import INT32, YEAR, shown_number
+from bot.catalog.record import EventFileError, EventRecord, NotAnEvent, ParseOptions, unexpected_error
 from bot.catalog.sources import stored_source
 
 
@@ -79,9 +81,68 @@ def prepare(record: EventRecord, content_hash: str | None = None, stored: str | 
     row = record_to_row(record, content_hash)
     if stored is not None:
         row["source"] = stored
-    return PreparedEvent(
-        row, list(dict.fromkeys(record.hosting_groups)), list(record.warnings), record.source
-    )
+    groups = list(dict.fromkeys(record.hosting_groups))
+    problem = unstorable(row, groups)
+    if problem is not None:
+        raise EventFileError(record.source, None, problem)
+    return PreparedEvent(row, groups, list(record.warnings), record.source)
+
+
+# The `events` columns the database limits, whatever the parsers let through: PostgreSQL's INTEGER is
+# 32-bit and its VARCHAR(n) refuses longer text, while SQLite takes anything. Checked per file, so that
+# one value cannot fail the batch insert of every file.
+_INT_COLUMNS = ("reported_membership", "reported_rsvps", "reported_attendance", "capacity")
+_FLOAT_COLUMNS = ("geo_lat", "geo_lon")
+_TEXT_COLUMNS = ("slug", "title", "timezone", "location", "stream_url", "source")
+_LENGTHS = {"slug": 200, "timezone": 64}
+GROUP_NAME_LENGTH = 200
+
+
+def unstorable(row: dict[str, Any], groups: list[str]) -> str | None:
+    """Why the database would refuse this row (or its group names), else None."""
+    for column in _INT_COLUMNS:
+        value = row[column]
+        if value is not None and not INT32.low <= value <= INT32.high:
+            return f"{column} {shown_number(str(value))} is out of range; fix the number"
+    for column in _FLOAT_COLUMNS:
+        number = row[column]
+        if number is not None and not math.isfinite(number):
+            return f"{column} {number} is not a number the database can store; fix the position"
+    for column in ("starts_at", "ends_at"):
+        if not YEAR.low <= row[column].year <= YEAR.high:
+            return f"{column} {row[column].isoformat()} is out of range ({YEAR.text}); fix the date"
+    for column in _TEXT_COLUMNS:
+        problem = _text_problem(column, row[column])
+        if problem is not None:
+            return problem
+    for column, most in _LENGTHS.items():
+        if len(row[column]) > most:
+            return f"the {column} {row[column][:40]!r}… has {len(row[column])} characters, at most {most}" + (
+                "; rename the file (or its folder for README.md)" if column == "slug" else ""
+            )
+    for name in groups:
+        problem = _text_problem("Hosting Group", name)
+        if problem is not None:
+            return problem
+        if len(name) > GROUP_NAME_LENGTH:
+            return (
+                f'Hosting Group "{name[:40]}…" has {len(name)} characters, at most {GROUP_NAME_LENGTH}; '
+                "use the group's name or an alias from config.yaml"
+            )
+    return None
+
+
+def _text_problem(label: str, text: str | None) -> str | None:
+    """A NUL or a lone surrogate (only YAML escapes can write them): no database stores those."""
+    if text is None or (text.isascii() and "\0" not in text):
+        return None
+    if "\0" in text:
+        return f"{label} contains a NUL character (\\0); remove it"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"{label} contains a character that is not valid Unicode text (a lone surrogate); remove it"
+    return None
 
 
 def text_hash(text: str, options: ParseOptions, prefix: str | None = None) -> str:
@@ -176,4 +237,6 @@ def load_all(
             outcomes.append(prepare(parse_event_text(path, text, options), digest, stored_source(path)))
         except (NotAnEvent, EventFileError) as problem:
             outcomes.append(problem)
+        except Exception as exc:  # one odd file must never stop the others
+            outcomes.append(unexpected_error(str(path), exc, "could not be imported"))
     return outcomes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -81,17 +82,22 @@ class ParseOptions:
 
 
 class EventFileError(Exception):
-    """A file that cannot become an event; `str()` is `path:line: what is wrong`."""
+    """A file that cannot become an event; `str()` is `path:line: what is wrong`.
 
-    def __init__(self, path: str, line: int | None, message: str) -> None:
+    `detail` is the traceback of an unexpected exception behind it, for the log at DEBUG (the user
+    sees the one line); it travels with the error from the parsing workers.
+    """
+
+    def __init__(self, path: str, line: int | None, message: str, detail: str | None = None) -> None:
         self.path = path
         self.line = line
         self.message = message
+        self.detail = detail
         where = f"{path}:{line}" if line else path
         super().__init__(f"{where}: {message}")
 
-    def __reduce__(self) -> tuple[type[EventFileError], tuple[str, int | None, str]]:
-        return (EventFileError, (self.path, self.line, self.message))
+    def __reduce__(self) -> tuple[type[EventFileError], tuple[str, int | None, str, str | None]]:
+        return (EventFileError, (self.path, self.line, self.message, self.detail))
 
 
 class NotAnEvent(Exception):
@@ -104,3 +110,15 @@ class NotAnEvent(Exception):
 
     def __reduce__(self) -> tuple[type[NotAnEvent], tuple[str, str]]:
         return (NotAnEvent, (self.path, self.reason))
+
+
+def unexpected_error(
+    source: str, exc: BaseException, what: str, advice: str = "run with -v for the details"
+) -> EventFileError:
+    """An exception nobody foresaw, for one file: one line for the user, the traceback for the log
+    (`meetup-bot -v` shows it), so that the file is reported and the others are imported."""
+    text = " ".join(str(exc).split())
+    if len(text) > 200:
+        text = f"{text[:200]}…"
+    message = f"{what} ({type(exc).__name__}: {text}); {advice}"
+    return EventFileError(source, None, message, "".join(traceback.format_exception(exc)))

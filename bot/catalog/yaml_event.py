@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from bot.catalog.limits import CAPACITY, COUNT, LATITUDE, LONGITUDE, OutOfRange, shown_number
 from bot.catalog.markdown import (
     COUNT_EXAMPLE,
     Context,
@@ -42,7 +43,7 @@ from bot.catalog.markdown import (
     zone,
     zone_name,
 )
-from bot.catalog.record import REPORTED_FIELDS, EventFileError, EventRecord, ParseOptions
+from bot.catalog.record import REPORTED_FIELDS, EventFileError, EventRecord, ParseOptions, unexpected_error
 
 __all__ = ["ALLOWED_KEYS", "parse_yaml"]
 
@@ -84,7 +85,9 @@ _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _PLAIN_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
-_PLAIN_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$")
+# at most 30 characters: a longer run of digits stays text, so that the field's parser reports it as out
+# of range instead of int() failing on it (Python refuses to convert over 4,300 digits)
+_PLAIN_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]{0,29})$")
 _PLAIN_FLOAT = re.compile(r"^[-+]?[0-9]*\.[0-9]+(?:[eE][-+]?[0-9]+)?$")
 
 
@@ -226,31 +229,35 @@ def _geo(doc: _Doc) -> tuple[float, float] | None:
         or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
     ):
         raise doc.error("geo", f"expected [latitude, longitude], got {_kind(value)}")
-    lat, lon = float(value[0]), float(value[1])
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise doc.error("geo", f"[{lat}, {lon}] is not a position; expected [38.67, -90.45]")
-    return lat, lon
+    try:  # NaN, infinities and integers too big for a float are out of range too
+        return LATITUDE.check_float(value[0]), LONGITUDE.check_float(value[1])
+    except OutOfRange:
+        shown = ", ".join(shown_number(str(float(v) if abs(v) < 1e6 else v)) for v in value)
+        raise doc.error("geo", f"[{shown}] is not a position; expected [38.67, -90.45]") from None
 
 
 def _capacity(doc: _Doc) -> int | None:
     value = doc.data.get("capacity")
     if value is None:
         return None
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    if isinstance(value, str):
-        with doc.ctx.about("capacity", doc.lines["capacity"]):
-            return parse_int(value)
+    with doc.ctx.about("capacity", doc.lines["capacity"]):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return CAPACITY.check(value)
+        if isinstance(value, str):
+            return parse_int(value, CAPACITY)
     raise doc.error("capacity", f"expected a number such as 50, got {_kind(value)}")
 
 
 def _one_count(doc: _Doc, name: str, value: object) -> int | None:
     if value is None or (isinstance(value, str) and is_unknown(value)):
         return None
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
+    try:
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return COUNT.check(value)
+        if isinstance(value, str) and value.strip().isdecimal():
+            return COUNT.from_digits(value.strip())
+    except OutOfRange as exc:
+        raise doc.error("reported", f"{name}: {exc}") from None
     raise doc.error("reported", f"{name}: {_kind(value)} is not a count; {COUNT_EXAMPLE}")
 
 
@@ -284,6 +291,8 @@ def _reported(
                 else:
                     parts[canonical] = parts.get(canonical, 0) + part
                     total = None if total is None else total + part
+            if total is not None and total > COUNT.high:
+                raise doc.error("reported", f"{name}: the total {COUNT.error(str(total))}")
             reported[name] = total
             if parts:
                 by_group[name] = parts
@@ -480,9 +489,7 @@ def parse_yaml(text: str, *, slug: str, source: str, options: ParseOptions) -> E
         return _parse(text, slug, source, options)
     except EventFileError:
         raise
-    except FieldError as exc:  # a value parser outside a labelled block: still the file's fault
+    except (FieldError, OutOfRange) as exc:  # a value parser outside a labelled block: still the file's fault
         raise EventFileError(source, None, str(exc)) from exc
-    except Exception as exc:
-        raise EventFileError(
-            source, None, f"could not be parsed ({type(exc).__name__}: {exc}); this is a bug in the parser"
-        ) from exc
+    except Exception as exc:  # one odd file never shows a traceback
+        raise unexpected_error(source, exc, "could not be parsed", "this is a bug in the parser") from exc

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -12,8 +11,9 @@ import yaml
 
 from bot.catalog import queries
 from bot.catalog.importer import ImportReport, import_paths
-from bot.catalog.removal import mark_removed, removal_line
+from bot.catalog.removal import mark_removed, refusal_line, removal_line, restored_line
 from bot.catalog.rows import event_to_json
+from bot.cli.safe_text import safe_json, safe_line
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.db.engine import open_database
@@ -33,12 +33,13 @@ def check_config(config: Config, token: str | None) -> int:
 
 
 def print_report(report: ImportReport) -> None:
+    """The import's problems and summary; they quote file names and file content, so made safe to print."""
     for error in report.errors:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {safe_line(error)}", file=sys.stderr)
     for notice in report.skipped:
-        print(f"notice: {notice}", file=sys.stderr)
+        print(f"notice: {safe_line(notice)}", file=sys.stderr)
     for warning in report.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"warning: {safe_line(warning)}", file=sys.stderr)
     print(report.summary())
 
 
@@ -49,13 +50,22 @@ async def import_command(config: Config, paths: Sequence[str], clock: Clock | No
         print(f"error: {p}: no such file or folder", file=sys.stderr)
     found = [Path(p) for p in paths if p not in missing]
     removals: list[str] = []
+    refusals: list[str] = []
     async with open_database(config.database.url) as sessions, sessions.begin() as session:
         report = await import_paths(session, found, config.parse_options(), clock.now())
         for folder in found:  # only folders: a file given alone says nothing about the others
             if folder.is_dir():
-                removed = await mark_removed(session, folder, clock.now(), events_dir=config.events_dir)
-                if removed:
-                    removals.append(removal_line(folder, removed))
+                result = await mark_removed(
+                    session, folder, clock.now(), events_dir=config.events_dir, guard=config.removal_guard
+                )
+                if result.removed:
+                    removals.append(removal_line(folder, result.removed))
+                if result.restored:
+                    removals.append(restored_line(folder, result.restored))
+                if result.refused is not None:
+                    refusals.append(refusal_line(result.refused))
+    for line in refusals:
+        print(f"warning: {safe_line(line)}", file=sys.stderr)
     for line in removals:
         print(line)
     print_report(report)
@@ -70,7 +80,7 @@ async def events_command(config: Config, *, show_all: bool, as_json: bool, clock
         else:
             events = await queries.upcoming_events(session, clock.now())
         if as_json:
-            print(json.dumps([event_to_json(e) for e in events], indent=2, ensure_ascii=False))
+            print(safe_json([event_to_json(e) for e in events], indent=2))
         else:
             print(format_table(events, "upcoming" if not show_all else "all", clock.now()))
     return 0
@@ -84,10 +94,11 @@ def format_table(events: Sequence[Event], which: str, now: datetime) -> str:
     for event in events:
         where = "online" if event.online else (event.location or "venue to be announced")
         flag = " [cancelled]" if event.cancelled else ""
+        groups = ", ".join(event.hosting_groups) or "-"
         lines.append(
-            f"{when_text(event.starts_at, event.timezone, now)}  {event.slug}\n"
-            f"    {event.title}{flag}\n"
-            f"    {', '.join(event.hosting_groups) or '-'} · {where}"
+            f"{when_text(event.starts_at, event.timezone, now)}  {safe_line(event.slug)}\n"
+            f"    {safe_line(event.title)}{flag}\n"
+            f"    {safe_line(groups)} · {safe_line(where)}"
         )
     return "\n".join(lines)
 

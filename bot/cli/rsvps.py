@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 from bot.catalog import queries
+from bot.cli.safe_text import safe_json, safe_line
 from bot.config import Config
 from bot.db.engine import open_database
 from bot.errors import UserError
@@ -19,7 +19,9 @@ async def rsvps_command(config: Config, slug: str, *, as_json: bool) -> int:
         try:
             event = await queries.event_by_slug(session, slug)
         except UserError as error:
-            print(f"error: {error.message.replace('/events', 'meetup-bot events')}", file=sys.stderr)
+            print(
+                f"error: {safe_line(error.message.replace('/events', 'meetup-bot events'))}", file=sys.stderr
+            )
             return 1
         rows = await list_rsvps(session, event.id)
         counts = await rsvp_counts(session, event.id)
@@ -27,16 +29,16 @@ async def rsvps_command(config: Config, slug: str, *, as_json: bool) -> int:
         data = [
             {"user_id": r.user_id, "name": r.name, "status": r.status, "position": r.position} for r in rows
         ]
-        print(json.dumps(data, indent=2, ensure_ascii=False))
+        print(safe_json(data, indent=2))
         return 0
     print(
-        f"{event.title} ({event.slug}): {counts_line(counts, effective_capacity(event, config.rsvp.default_capacity))}"
+        f"{safe_line(event.title)} ({safe_line(event.slug)}): "
+        f"{counts_line(counts, effective_capacity(event, config.rsvp.default_capacity))}"
     )
     for r in rows:
         place = f" #{r.position}" if r.position else ""
-        print(
-            f"  {r.status + place:<14} {r.name or '-'} ({r.user_id}){f' · {r.group_name}' if r.group_name else ''}"
-        )
+        group = f" · {safe_line(r.group_name)}" if r.group_name else ""
+        print(f"  {r.status + place:<14} {safe_line(r.name or '-')} ({r.user_id}){group}")
     if not rows:
         print("  No RSVPs yet.")
     return 0

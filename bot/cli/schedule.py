@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from zoneinfo import ZoneInfo
 
+from bot.cli.safe_text import safe_json, safe_line
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.db.engine import open_database
@@ -19,7 +19,7 @@ async def schedule_command(config: Config, *, as_json: bool, clock: Clock | None
         rows = await preview(session, config, now)
         await session.rollback()  # a dry run: the notices it found are not recorded
     if as_json:
-        print(json.dumps([row.to_json(zone) for row in rows], indent=2, ensure_ascii=False))
+        print(safe_json([row.to_json(zone) for row in rows], indent=2))
         return 0
     if not rows:
         print("Nothing to post: no upcoming event has a post due (import events with `meetup-bot import`).")
@@ -32,7 +32,7 @@ async def schedule_command(config: Config, *, as_json: bool, clock: Clock | None
         where = f"#{row.channel_id}" if row.channel_id is not None else "-"
         if row.user_id is not None:
             where = f"DM to member {row.user_id}"
-        print(f"{when}  {row.group}  {where}  {row.slug}  {row.kind}{flag}")
+        print(safe_line(f"{when}  {row.group}  {where}  {row.slug}  {row.kind}{flag}"))
     posts = sum(1 for row in rows if row.state != NOT_POSTED)
     print(f"{plural(posts, 'post')}; times in {config.timezone}")
     return 0
