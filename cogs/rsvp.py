@@ -134,13 +134,18 @@ class RsvpCog(commands.Cog):
         await self.reconcile("gateway resume")
 
     async def reconcile(self, why: str) -> list[ReconcileSummary]:
-        """Reads the reactions on upcoming announcements and brings the database in line; logs a summary."""
+        """Reads the reactions on upcoming announcements and brings the database in line; logs a summary.
+
+        Then takes superseded reactions off (a member who had reacted ✅ and ❌ keeps only the one recorded), tells
+        such members what was recorded, and refreshes every announcement whose shown counts are not the
+        database's (an edit lost to a kill or an outage), not just those reconciliation changed.
+        """
         try:
             summaries: list[ReconcileSummary] = await self.desk.submit(ReconcileJob(self.effects.observe))
         except Exception:
             log.exception("RSVP reconciliation after %s failed", why)
             return []
-        changed = [s for s in summaries if s.outcomes]
+        changed = [s for s in summaries if s.outcomes or s.conflicts]
         log.info(
             "RSVP reconciliation after %s: %d event(s) checked, %d changed (%s)",
             why,
@@ -149,8 +154,25 @@ class RsvpCog(commands.Cog):
             "; ".join(f"event {s.event_id}: {s}" for s in changed) or "nothing to do",
         )
         for summary in changed:
-            self.effects.queue_notices(n for o in summary.outcomes for n in o.notices)
-            self.coalescer.poke(summary.event_id)
+            for conflict in summary.conflicts:
+                for seen in conflict.choice.superseded:
+                    await self.effects.remove_reaction(
+                        seen.channel_id, seen.message_id, seen.status, conflict.user_id
+                    )
+            self.effects.queue_notices(summary.notices)
+            if summary.outcomes:
+                self.coalescer.poke(summary.event_id)
+        try:
+            stale = await self.effects.stale_announcements()
+        except Exception:
+            log.exception("could not tell which announcements show stale RSVP counts")
+            stale = []
+        for event_id in stale:
+            self.coalescer.poke(event_id)
+        if stale:
+            log.info(
+                "refreshing the RSVP counts of %d event(s) whose announcements are not current", len(stale)
+            )
         self.reconciled.append(summaries)
         return summaries
 

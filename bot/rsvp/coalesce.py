@@ -4,6 +4,10 @@ Per event: the first change refreshes at once; changes within `interval` seconds
 for one refresh at the end of that interval (a trailing edit that reads the counts then, so it shows the final
 figures). Counting from the end, not the start, keeps edits `interval` apart however long each one took to land.
 A change that lands while a refresh is running schedules one more. Timing is the asyncio loop's clock.
+
+A refresh that could not show the counts (a 5xx, a timeout, a lost answer) raises `RetryLater`; it is run again
+after a backoff (the interval, at least 1 s, doubling up to 5 minutes) until it succeeds, so a failed edit never
+leaves the announcement stale until the next RSVP. The refresh itself stops asking once the event is over.
 """
 
 from __future__ import annotations
@@ -16,6 +20,11 @@ from dataclasses import dataclass, field
 log = logging.getLogger(__name__)
 
 Refresh = Callable[[int], Awaitable[None]]
+MAX_BACKOFF = 300.0
+
+
+class RetryLater(Exception):
+    """Raised by a refresh that did not get the counts shown and should be tried again."""
 
 
 @dataclass
@@ -25,15 +34,21 @@ class _State:
     dirty: bool = False
     task: asyncio.Task[None] | None = None
     runs: list[float] = field(default_factory=list)
+    failures: int = 0
 
 
 class Coalescer:
     """`poke(event_id)` after every committed change; `refresh(event_id)` runs at most once per `interval`."""
 
-    def __init__(self, refresh: Refresh, interval: float = 2.0) -> None:
+    def __init__(self, refresh: Refresh, interval: float = 2.0, *, max_backoff: float = MAX_BACKOFF) -> None:
         self._refresh = refresh
         self.interval = interval
+        self.max_backoff = max_backoff
         self._events: dict[int, _State] = {}
+
+    def backoff(self, failures: int) -> float:
+        """The wait after `failures` failed refreshes in a row: the interval (at least 1 s), doubling."""
+        return float(min(max(self.interval, 1.0) * 2.0 ** (failures - 1), self.max_backoff))
 
     def poke(self, event_id: int) -> None:
         state = self._events.setdefault(event_id, _State())
@@ -63,7 +78,8 @@ class Coalescer:
         loop = asyncio.get_running_loop()
         while state.dirty:
             if state.last_end is not None:
-                wait = state.last_end + self.interval - loop.time()
+                pause = self.backoff(state.failures) if state.failures else self.interval
+                wait = state.last_end + pause - loop.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
             state.dirty = False
@@ -71,7 +87,19 @@ class Coalescer:
             state.runs.append(state.last_start)
             try:
                 await self._refresh(event_id)
+                state.failures = 0
+            except RetryLater as exc:
+                state.failures += 1
+                state.dirty = True  # shown counts are stale: try again after the backoff
+                log.warning(
+                    "the announcements of event %s do not show the current RSVP counts (%s); "
+                    "trying again in %g s",
+                    event_id,
+                    exc,
+                    self.backoff(state.failures),
+                )
             except Exception:
+                state.failures = 0
                 log.exception("refreshing the announcements of event %s failed", event_id)
             finally:
                 state.last_end = loop.time()

@@ -14,15 +14,13 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.db.models import Rsvp
 from bot.errors import UserError
 from bot.rsvp import announcements as ledger
 from bot.rsvp.announcements import Announcement
@@ -36,7 +34,6 @@ from bot.rsvp.service import (
     RsvpOutcome,
     SetChange,
     apply_changes,
-    choose_observed,
     reconcile,
 )
 
@@ -125,6 +122,9 @@ class RsvpDesk:
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._by_message: dict[int, Announcement] = {}
+        # reactions this process superseded (message id, user id, answer): the bot removes them, and until their
+        # removal is seen they are leftovers, not a member's new intent, for reconciliation to ignore
+        self._superseded: set[tuple[int, int, Answer]] = set()
         self.batches = 0
 
     def start(self) -> None:
@@ -242,6 +242,7 @@ class RsvpDesk:
                 if announcement is None:
                     continue
                 one.announcement = announcement
+                self._superseded.discard((job.message_id, job.user_id, job.status))  # added again, or gone
                 if job.added:
                     change = SetChange(
                         announcement.event_id, job.user_id, job.user_name, job.status, announcement.group_name
@@ -265,7 +266,11 @@ class RsvpDesk:
                 out[index] = result
             else:
                 one.outcome = result
-                one.previous_announcement = await self._previous(session, one.job, result, of_event)
+                previous = await self._previous(session, one.job, result, of_event)
+                one.previous_announcement = previous
+                if previous is not None and result.previous is not None:
+                    answer: Answer = "going" if result.previous == "waitlist" else result.previous  # type: ignore[assignment]
+                    self._superseded.add((previous.message_id, one.job.user_id, answer))
         return out
 
     async def _announcement(self, session: AsyncSession, message_id: int) -> Announcement | None:
@@ -310,25 +315,17 @@ class RsvpDesk:
             found = await ledger.upcoming_announcements(session, now)
         for announcement in found:
             self._by_message.setdefault(announcement.message_id, announcement)
-        observation = await job.observe(found)
+        observation = self._without_superseded(await job.observe(found))
         summaries: list[ReconcileSummary] = []
         async with self._sessions.begin() as session:
             for event_id in sorted({a.event_id for a in found}):
                 if event_id not in observation:
                     continue  # its announcements could not be read: leave its RSVPs alone
-                rows = await session.execute(
-                    select(Rsvp.user_id, Rsvp.status).where(Rsvp.event_id == event_id)
-                )
-                current: Mapping[int, str] = {user_id: status for user_id, status in rows}
-                observed = {
-                    user_id: _pick(seen, current.get(user_id))
-                    for user_id, seen in sorted(observation[event_id].items())
-                }
                 try:
                     summary = await reconcile(
                         session,
                         event_id,
-                        observed,
+                        dict(sorted(observation[event_id].items())),
                         now,
                         default_capacity=self._default_capacity,
                         notify=self._notify,
@@ -336,9 +333,21 @@ class RsvpDesk:
                 except RsvpClosed:
                     continue
                 summaries.append(summary)
+                for conflict in summary.conflicts:
+                    for seen in conflict.choice.superseded:
+                        self._superseded.add((seen.message_id, conflict.user_id, seen.status))
         return summaries
 
-
-def _pick(seen: list[Observed], current: str | None) -> Observed:
-    status = choose_observed([s.status for s in seen], current)
-    return next(s for s in seen if s.status == status)
+    def _without_superseded(self, observation: Observation) -> Observation:
+        """Leaves out reactions this process already superseded (their removal may still be on its way)."""
+        if not self._superseded:
+            return observation
+        out: Observation = {}
+        for event_id, members in observation.items():
+            kept: dict[int, list[Observed]] = {}
+            for user_id, seen in members.items():
+                mine = [s for s in seen if (s.message_id, user_id, s.status) not in self._superseded]
+                if mine:
+                    kept[user_id] = mine
+            out[event_id] = kept
+        return out

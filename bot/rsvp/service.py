@@ -24,7 +24,9 @@ from bot.errors import UserError
 
 Answer = Literal["going", "maybe", "not_going"]
 ANSWERS: tuple[Answer, ...] = ("going", "maybe", "not_going")
-NoticeKind = Literal["going", "waitlist", "promoted"]
+NoticeKind = Literal["going", "waitlist", "promoted", "reconciled"]
+# how a reconciliation chose among several RSVP reactions of one member (see choose_observed)
+Rule = Literal["only", "newer", "cautious", "stored"]
 
 
 class _Titled(Protocol):
@@ -58,6 +60,10 @@ class Notice:
     event_id: int
     event_title: str
     position: int | None = None
+    # kind "reconciled": the answers the member's reactions said, the status recorded and the rule that chose it
+    seen: tuple[Answer, ...] = ()
+    recorded: str | None = None
+    rule: Rule | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,45 @@ class RsvpRow:
     position: int | None
 
 
+@dataclass(frozen=True)
+class Observed:
+    """One RSVP reaction a member left on an announcement, as reconciliation reads it.
+
+    `removable`: the bot may take it off (Manage Messages in that channel); `channel_id`/`message_id` say where.
+    """
+
+    status: Answer
+    group_name: str
+    user_name: str = ""
+    removable: bool = True
+    channel_id: int = 0
+    message_id: int = 0
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Which of a member's RSVP reactions counts (`kept`), which ones it supersedes, and by which rule."""
+
+    kept: Observed
+    superseded: tuple[Observed, ...]
+    rule: Rule
+    seen: tuple[Answer, ...]
+
+    @property
+    def conflict(self) -> bool:
+        """Several different answers were present and the rule picked one: the member is told which."""
+        return self.rule in ("newer", "cautious")
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A member who had left several different RSVP reactions, and what reconciliation recorded."""
+
+    user_id: int
+    choice: Choice
+    status: str | None
+
+
 @dataclass
 class ReconcileSummary:
     event_id: int
@@ -96,18 +141,14 @@ class ReconcileSummary:
     changed: int = 0
     promoted: int = 0
     outcomes: list[RsvpOutcome] = field(default_factory=list)
+    # members with several RSVP reactions: the reactions to take off the announcements
+    conflicts: list[Conflict] = field(default_factory=list)
+    # the DMs to send: the outcomes' notices, with one explanation instead for each conflicted member
+    notices: list[Notice] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return f"+{self.added} -{self.removed} ~{self.changed} promoted {self.promoted}"
-
-
-@dataclass(frozen=True)
-class Observed:
-    """One member's RSVP as seen on the announcements (the reaction they left), for reconciliation."""
-
-    status: Answer
-    group_name: str
-    user_name: str = ""
+        text = f"+{self.added} -{self.removed} ~{self.changed} promoted {self.promoted}"
+        return text + (f", {len(self.conflicts)} with several reactions" if self.conflicts else "")
 
 
 def effective_capacity(event: Event, default_capacity: int | None) -> int | None:
@@ -694,7 +735,7 @@ async def my_rsvps(session: AsyncSession, user_id: int, now: datetime) -> list[M
 async def reconcile(
     session: AsyncSession,
     event_id: int,
-    observed: Mapping[int, Observed],
+    observed: Mapping[int, Observed | Sequence[Observed]],
     now: datetime,
     *,
     default_capacity: int | None = None,
@@ -702,26 +743,43 @@ async def reconcile(
 ) -> ReconcileSummary:
     """Brings the event's RSVPs in line with the reactions on its announcements.
 
-    Members with no RSVP reaction lose their RSVP (unless they answered with /rsvp); members whose reaction differs get it applied, in the order of
-    `observed` (Discord does not say when a reaction was made while the bot was away; callers pass user-id order).
-    A waitlisted member whose ✅ is still there keeps their place.
+    Members with no RSVP reaction lose their RSVP (unless they answered with /rsvp); a member's reactions are
+    judged by `choose_observed` (several different ones: the rule there), and a differing answer is applied, in
+    the order of `observed` (Discord does not say when a reaction was made while the bot was away; callers pass
+    user-id order). A waitlisted member whose ✅ is still there keeps their place. A member who had several
+    different reactions gets one DM saying what was recorded and why, instead of the usual going/waitlist one.
     """
     summary = ReconcileSummary(event_id)
-    await lock_event(session, event_id, now)
+    event = await lock_event(session, event_id, now)
     rows = (
-        await session.execute(select(Rsvp.user_id, Rsvp.status, Rsvp.source).where(Rsvp.event_id == event_id))
+        await session.execute(
+            select(Rsvp.user_id, Rsvp.status, Rsvp.source, Rsvp.group_name, Rsvp.dm_failed).where(
+                Rsvp.event_id == event_id
+            )
+        )
     ).all()
-    existing = {user_id: status for user_id, status, _source in rows}
-    by_command = {user_id for user_id, _status, source in rows if source == "command"}
+    existing = {row.user_id: row.status for row in rows}
+    groups = {row.user_id: row.group_name for row in rows}
+    by_command = {row.user_id for row in rows if row.source == "command"}
+    silent = {row.user_id for row in rows if row.dm_failed}
+    choices = {
+        user_id: choose_observed(
+            [seen] if isinstance(seen, Observed) else seen,
+            existing.get(user_id),
+            groups.get(user_id),
+        )
+        for user_id, seen in observed.items()
+    }
     changes: list[Change] = [
         RemoveChange(event_id, user_id) for user_id in sorted(set(existing) - set(observed) - by_command)
     ]
-    for user_id, seen in observed.items():
-        status = existing.get(user_id)
+    for user_id, choice in choices.items():
+        status, seen = existing.get(user_id), choice.kept
         if status == seen.status or (status == "waitlist" and seen.status == "going"):
             continue
         changes.append(SetChange(event_id, user_id, seen.user_name, seen.status, seen.group_name))
     results = await apply_changes(session, changes, now, default_capacity=default_capacity, notify=notify)
+    final: dict[int, RsvpOutcome] = {}
     for change, result in zip(changes, results, strict=True):
         if isinstance(result, UserError):
             raise result
@@ -733,11 +791,66 @@ async def reconcile(
             summary.changed += 1
         summary.promoted += len(result.promoted)
         summary.outcomes.append(result)
+        final[result.user_id] = result
+    told: set[int] = set()
+    for user_id, choice in choices.items():
+        if not choice.superseded and not choice.conflict:
+            continue
+        outcome = final.get(user_id)
+        status = outcome.status if outcome is not None else existing.get(user_id)
+        summary.conflicts.append(Conflict(user_id, choice, status))
+        if choice.conflict and notify and user_id not in silent:
+            told.add(user_id)
+            position = outcome.position if outcome is not None else None
+            summary.notices.append(
+                Notice(
+                    user_id, "reconciled", event_id, event.title, position, choice.seen, status, choice.rule
+                )
+            )
+    summary.notices[:0] = [
+        n
+        for o in summary.outcomes
+        for n in o.notices
+        if not (n.user_id in told and n.kind in ("going", "waitlist"))
+    ]
     return summary
 
 
-def choose_observed(statuses: Sequence[Answer], current: str | None) -> Answer:
-    """A member with several RSVP reactions: keep what the database says if it is among them, else the first."""
+# how cautious an answer is: a seat should not be held for someone who may have said no
+_CAUTION: dict[str, int] = {"not_going": 0, "maybe": 1, "going": 2}
+
+
+def choose_observed(
+    seen: Sequence[Observed], current: str | None, current_group: str | None = None
+) -> Choice:
+    """Which of a member's RSVP reactions counts, when reconciliation finds them (the bot was away).
+
+    Discord does not say in which order reactions were made, but while the bot runs it removes a member's
+    superseded reaction, so one that differs from the stored answer was made while it was away:
+    - one answer present: that one ("only");
+    - a stored answer and exactly one other answer present: the other one is the newer intent ("newer");
+    - several other answers (order unknown), or no stored answer: the most cautious of them, not going over
+      maybe over going, since a seat should not be held for someone who may have said no ("cautious");
+    - where the bot cannot remove reactions (no Manage Messages), leftovers of earlier answers are normal and
+      tell nothing, so a stored answer that is present is kept ("stored").
+    The reactions of the other answers (and the same answer on another group's announcement) are superseded.
+    """
     if current == "waitlist":
         current = "going"
-    return current if current in statuses else statuses[0]  # type: ignore[return-value]
+    statuses = {s.status for s in seen}
+    ordered = tuple(a for a in ANSWERS if a in statuses)
+    rule: Rule
+    if len(statuses) == 1:
+        status, rule = ordered[0], "only"
+    elif current in statuses and not all(s.removable for s in seen):
+        status, rule = current, "stored"
+    else:
+        candidates = statuses - {current} if current in statuses else statuses
+        if current in statuses and len(candidates) == 1:
+            (status,), rule = candidates, "newer"
+        else:
+            status, rule = min(candidates, key=_CAUTION.__getitem__), "cautious"
+    mine = [s for s in seen if s.status == status]
+    kept = next((s for s in mine if s.group_name == current_group), mine[0])
+    superseded = () if rule == "stored" else tuple(s for s in seen if s is not kept)
+    return Choice(kept, superseded, rule, ordered)

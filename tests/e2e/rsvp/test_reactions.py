@@ -130,7 +130,7 @@ async def test_reactions_while_the_bot_was_stopped_are_reconciled_at_start(
     await reactor.react("bob", message, "❌")
 
     second: Application = await start_app()
-    await wait_for(lambda: cog(second).reconciled, what="reconciliation at start-up")
+    await wait_for(lambda: cog(second).reconciled, timeout=20, what="reconciliation at start-up")
     assert await statuses(sessions, event_id) == {carol: "going", bob: "not_going"}
     (summary,) = cog(second).reconciled[0]
     assert (summary.added, summary.removed, summary.changed) == (1, 1, 1)
