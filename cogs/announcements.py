@@ -10,6 +10,7 @@ from bot.catalog import queries
 from bot.discord_app.choices import event_choices
 from bot.discord_app.client import MeetupBot
 from bot.discord_app.permissions import is_organizer, require_organizer
+from bot.discord_app.pings import addressed_to
 from bot.errors import UserError
 
 
@@ -30,7 +31,8 @@ class AnnouncementsCog(commands.Cog):
         async with self.bot.services.sessions() as session:
             event = await queries.event_by_slug(session, slug.strip())
         answer = await scheduler.announce_now(event.id, group.name)
-        await interaction.followup.send(answer, ephemeral=True)
+        pings = addressed_to(interaction.user.id, self.bot.services.config.discord.allowed_mentions)
+        await interaction.followup.send(answer, ephemeral=True, allowed_mentions=pings)
 
     @announce.autocomplete("slug")
     async def announce_slug(

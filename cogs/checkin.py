@@ -24,6 +24,7 @@ from bot.discord_app.choices import event_choices as shared_event_choices
 from bot.discord_app.client import MeetupBot
 from bot.discord_app.embeds import EMBED_COLOUR
 from bot.discord_app.permissions import group_of, is_organizer, require_organizer
+from bot.discord_app.pings import NO_PINGS
 from bot.errors import UserError
 from bot.when import plural, when_text
 
@@ -97,7 +98,7 @@ class CheckInCog(commands.Cog):
         else:
             assert member is not None
             text = await self._member(interaction, group, member, event, undo)
-        await interaction.followup.send(text, ephemeral=True)
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
     async def _self_check_in(
         self, interaction: discord.Interaction[MeetupBot], group: GroupConfig, code: str
@@ -221,6 +222,7 @@ class CheckInCog(commands.Cog):
             f"Check-in code for **{found.title}**: **`{code}`**\n"
             f"Members run `/checkin code:{code}`; it works until {until}.",
             ephemeral=True,
+            allowed_mentions=NO_PINGS,
         )
 
     # -- /attendance and /stats ---------------------------------------------------------------------
@@ -240,7 +242,7 @@ class CheckInCog(commands.Cog):
         embed = attendance_embed(found, figures)
         if forecast is not None:
             embed.add_field(name="Forecast", value=forecast.text().capitalize(), inline=False)
-        await interaction.followup.send(embed=embed, ephemeral=True)
+        await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="stats", description="Organizers: RSVPs and attendance over time (a chart)")
     async def stats(self, interaction: discord.Interaction[MeetupBot]) -> None:
@@ -258,6 +260,7 @@ class CheckInCog(commands.Cog):
             f"{plural(len(points), f'past {group.name} event')} · {rate_text}",
             file=discord.File(io.BytesIO(png), filename="stats.png"),
             ephemeral=True,
+            allowed_mentions=NO_PINGS,
         )
 
     @checkin.autocomplete("event")

@@ -15,6 +15,7 @@ from bot.discord_app.choices import event_choices
 from bot.discord_app.client import MeetupBot
 from bot.discord_app.embeds import agenda_embed, event_embed, events_page_embed
 from bot.discord_app.permissions import group_of
+from bot.discord_app.pings import addressed_to
 from bot.errors import UserError
 from bot.rsvp.counts import rsvp_counts
 from bot.when import plural
@@ -29,6 +30,10 @@ class EventsCog(commands.Cog):
     def _group(self, interaction: discord.Interaction[MeetupBot]) -> str:
         return group_of(interaction, self.services).name
 
+    def _pings(self, interaction: discord.Interaction[MeetupBot]) -> discord.AllowedMentions:
+        """An answer pings nobody (a `<@id>` in an event's title stays text), at most the member who asked."""
+        return addressed_to(interaction.user.id, self.services.config.discord.allowed_mentions)
+
     @app_commands.command(name="next-event", description="The next meetup of this server's group")
     async def next_event(self, interaction: discord.Interaction[MeetupBot]) -> None:
         group = self._group(interaction)
@@ -40,6 +45,7 @@ class EventsCog(commands.Cog):
             f"Next {group} meetup: **{event.title}**",
             embed=event_embed(event, going=counts.going, maybe=counts.maybe),
             file=discord.File(io.BytesIO(calendar([event], now).encode()), filename=f"{event.slug}.ics"),
+            allowed_mentions=self._pings(interaction),
         )
 
     @app_commands.command(name="events", description="Upcoming meetups of this server's group")
@@ -61,7 +67,9 @@ class EventsCog(commands.Cog):
             events = await queries.upcoming_events(
                 session, now, group=group, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
             )
-        await interaction.response.send_message(embed=events_page_embed(events, page, pages, group))
+        await interaction.response.send_message(
+            embed=events_page_embed(events, page, pages, group), allowed_mentions=self._pings(interaction)
+        )
 
     @app_commands.command(name="event", description="One meetup, past or upcoming")
     @app_commands.describe(slug="Start typing the event's title")
@@ -71,7 +79,8 @@ class EventsCog(commands.Cog):
             event = await queries.group_event_by_slug(session, slug, group)
             counts = await rsvp_counts(session, event.id)
         await interaction.response.send_message(
-            embed=event_embed(event, going=counts.going, maybe=counts.maybe)
+            embed=event_embed(event, going=counts.going, maybe=counts.maybe),
+            allowed_mentions=self._pings(interaction),
         )
 
     @event.autocomplete("slug")
@@ -85,7 +94,9 @@ class EventsCog(commands.Cog):
         group = self._group(interaction)
         async with self.services.sessions() as session:
             event = await queries.require_next_event(session, self.services.clock.now(), group)
-        await interaction.response.send_message(embed=agenda_embed(event))
+        await interaction.response.send_message(
+            embed=agenda_embed(event), allowed_mentions=self._pings(interaction)
+        )
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -15,19 +15,16 @@ import cogs
 from bot.config import AllowedMentionsConfig
 from bot.discord_app.errors import send_error
 from bot.discord_app.permissions import NOT_CONFIGURED
+from bot.discord_app.pings import NO_PINGS
 from bot.discord_app.services import Services
 
 log = logging.getLogger(__name__)
 
 
 def allowed_mentions(config: AllowedMentionsConfig) -> discord.AllowedMentions:
-    """Nobody is pinged unless config says so: never @everyone, only the listed roles."""
-    return discord.AllowedMentions(
-        everyone=config.everyone,
-        roles=[discord.Object(role_id) for role_id in config.roles] or False,
-        users=config.users,
-        replied_user=False,
-    )
+    """The client's default for every send, edit and interaction answer: nobody is pinged. Event text is
+    anyone's to write; the few messages that may ping say so themselves (bot.discord_app.pings)."""
+    return NO_PINGS
 
 
 class MeetupTree(app_commands.CommandTree["MeetupBot"]):

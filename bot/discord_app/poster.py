@@ -17,6 +17,7 @@ from sqlalchemy import select
 from bot.config import Config
 from bot.db.models import Event, Post
 from bot.discord_app.embeds import announcement_embed
+from bot.discord_app.pings import NO_PINGS, reminder_pings
 from bot.discord_app.rsvp_effects import CANNOT_DM
 from bot.discord_app.services import Services
 from bot.rsvp.counts import rsvp_counts
@@ -26,7 +27,6 @@ from bot.schedule.service import PublishError, Undeliverable
 
 log = logging.getLogger(__name__)
 
-NO_PINGS = discord.AllowedMentions(everyone=False, users=False, roles=False, replied_user=False)
 EXTERNAL = 3
 GUILD_ONLY = 2
 CANCELED = 4
@@ -62,14 +62,13 @@ class DiscordPublisher:
         return self._services.config
 
     def _mentions(self, post: Post) -> tuple[str, discord.AllowedMentions]:
+        """Only a reminder may ping, and only the configured role (bot.discord_app.pings)."""
+        if not post.kind.startswith("reminder:"):
+            return "", NO_PINGS
         group = self._config.group_named(post.group_name)
         role = self._config.announcements_for(group).mention_role_id if group else None
-        if role is None or not post.kind.startswith("reminder:"):
-            return "", NO_PINGS
-        allowed = discord.AllowedMentions(
-            everyone=False, users=False, roles=[discord.Object(role)], replied_user=False
-        )
-        return f"<@&{role}> ", allowed
+        allowed = reminder_pings(role, self._config.discord.allowed_mentions)
+        return (f"<@&{role}> " if role is not None else ""), allowed
 
     async def publish(self, post: Post, event: Event, reply_to: int | None) -> int | None:
         try:
@@ -141,6 +140,8 @@ class DiscordPublisher:
         if post.attempts > 1:  # a retry: the first try may have created it before the bot died
             existing = await self._client.http.get_scheduled_events(post.guild_id, False)
             for found in existing:
+                if found.get("status") == CANCELED:  # an earlier one, cancelled: this row replaces it
+                    continue
                 if f"({MARKER} {event.slug})" in str(found.get("description") or ""):
                     return int(found["id"])
         created = await self._client.http.create_guild_scheduled_event(
@@ -169,10 +170,13 @@ class DiscordPublisher:
         except discord.HTTPException as exc:
             log.warning("could not cancel Discord event %s: %s", row.discord_id, describe(exc))
 
-    async def find_sent(self, post: Post) -> int | None:
-        """A message of this bot with the post's text among the channel's latest 100 (Discord's history is the
-        truth; no clock is trusted)."""
+    async def find_sent(self, post: Post, reply_to: int | None) -> list[int]:
+        """This bot's messages among the channel's latest 100 that could be an earlier try of `post`, oldest
+        first: the same text, and a reply to `reply_to` (the event's announcement) or to nothing (it may have
+        been sent before the announcement was). Discord's history has no nonces, so the scheduler decides
+        which one is this post's with the ledger (a message another row holds is not this post's)."""
         me = self._client.user
+        found: list[int] = []
         try:
             channel: discord.abc.Messageable
             if is_dm(post.kind):
@@ -181,13 +185,15 @@ class DiscordPublisher:
                 channel = self._client.get_partial_messageable(post.channel_id, guild_id=post.guild_id)
             prefix, _ = self._mentions(post)
             text = prefix + str((post.snapshot or {}).get("text", ""))
-            # the newest 100 messages: the text (title, times) is specific enough, and no clock is trusted
-            async for message in channel.history(limit=100):
-                if me is not None and message.author.id == me.id and message.content == text:
-                    return message.id
+            async for message in channel.history(limit=100):  # newest first
+                if me is None or message.author.id != me.id or message.content != text:
+                    continue
+                replied = message.reference.message_id if message.reference is not None else None
+                if replied is None or replied == reply_to:
+                    found.append(message.id)
         except discord.HTTPException as exc:
             raise PublishError(describe(exc)) from exc
-        return None
+        return found[::-1]
 
     async def update(self, post: Post, event: Event) -> None:
         """Edit the announcement (or the Discord event) to show the event as it is now."""

@@ -5,6 +5,12 @@ the claim holder records the outcome. A `sent` row is never sent again. A `pendi
 out (its sender crashed, or a retry is due) is claimed again by a guarded UPDATE and resent with the SAME
 nonce, which Discord answers with the first message if that one got through. So two processes, a double
 import or a restart cannot post twice.
+
+The lease is short and renewed (`renew`) while its sender is alive and still sending, so a post whose
+sender was killed mid-send is retried within LEASE by the next process, not after minutes: a 1-minute
+reminder still goes out. A process cannot recognise "its own" claims after a restart (its token died with
+it, and a fixed per-installation identity would let two live processes on one PostgreSQL database take
+each other's claims), so a live sender proves it is alive by renewing instead.
 """
 
 from __future__ import annotations
@@ -14,16 +20,19 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.db.models import Post
 from bot.schedule.plan import RESCHEDULED, PlannedPost
 
 PENDING, SENT, SKIPPED, FAILED = "pending", "sent", "skipped", "failed"
-# how long a claim keeps other senders away; a crashed sender's post is retried after it
-LEASE = timedelta(minutes=2)
+# how long a claim keeps other senders away; a crashed sender's post is retried after it. A live sender
+# renews its claims every RENEW_EVERY while it sends (a slow or rate-limited send keeps its claim).
+LEASE = timedelta(seconds=30)
+RENEW_EVERY = timedelta(seconds=5)
 MAX_ATTEMPTS = 5
 Key = tuple[int, str, int]
 
@@ -131,6 +140,19 @@ async def claim_pending(session: AsyncSession, token: str, now: datetime) -> Non
     )
 
 
+async def renew(session: AsyncSession, token: str, now: datetime) -> int:
+    """Extend the lease of the rows `token` still holds (a send in progress); returns how many.
+
+    A row given up for a later retry (`record_failure`) no longer carries the token, so its backoff stays."""
+    result = await session.execute(
+        update(Post)
+        .where(Post.claim_token == token, Post.status == PENDING)
+        .values(not_before=now + LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def claimed(session: AsyncSession, token: str) -> list[Post]:
     result = await session.scalars(
         select(Post).where(Post.claim_token == token, Post.status == PENDING).order_by(Post.due_at, Post.id)
@@ -153,16 +175,49 @@ async def record_sent(
     return bool(getattr(result, "rowcount", 0))
 
 
+async def held_ids(session: AsyncSession, discord_ids: Sequence[int]) -> set[int]:
+    """Which of these message ids a ledger row already holds: a message is one post's, never two rows'."""
+    if not discord_ids:
+        return set()
+    result = await session.scalars(select(Post.discord_id).where(Post.discord_id.in_(list(discord_ids))))
+    return {found for found in result if found is not None}
+
+
+async def record_found(
+    session: AsyncSession, post_id: int, token: str, discord_id: int, now: datetime
+) -> bool:
+    """`record_sent` for a message found in the channel's history, refused if another row holds that id
+    (two rows with the same text must not share one message: the second would never be posted)."""
+    other = aliased(Post)
+    result = await session.execute(
+        update(Post)
+        .where(
+            Post.id == post_id,
+            Post.claim_token == token,
+            Post.status == PENDING,
+            ~exists().where(other.discord_id == discord_id, other.id != post_id),
+        )
+        .values(
+            status=SENT, discord_id=discord_id, sent_at=now, updated_at=now, not_before=None, last_error=None
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 async def record_failure(
     session: AsyncSession, post: Post, token: str, error: str, now: datetime, *, skip: bool = False
 ) -> str:
-    """A failed try: retry later with backoff, `failed` after MAX_ATTEMPTS (`skipped` if it is too late)."""
+    """A failed try: retry later with backoff, `failed` after MAX_ATTEMPTS (`skipped` if it is too late).
+
+    The claim is released (token cleared), so renewing the sender's other claims leaves the backoff alone."""
     status = SKIPPED if skip else FAILED if post.attempts >= MAX_ATTEMPTS else PENDING
     await session.execute(
         update(Post)
         .where(Post.id == post.id, Post.claim_token == token, Post.status == PENDING)
         .values(
             status=status,
+            claim_token=None,
             last_error=error[:1000],
             not_before=now + backoff(post.attempts) if status == PENDING else None,
             updated_at=now,

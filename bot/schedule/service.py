@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -20,11 +21,17 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.catalog.importer import import_paths
-from bot.catalog.removal import mark_removed, removal_line
+from bot.catalog.removal import (
+    RemovalResult,
+    mark_removed,
+    refusal_line,
+    removal_line,
+    restored_line,
+)
 from bot.checkin.forecast import forecast_message
 from bot.clock import Clock
 from bot.config import AnnouncementsConfig, Config, GroupConfig
-from bot.db.models import Event, Post
+from bot.db.models import Event, EventGroup, Post
 from bot.errors import UserError
 from bot.rsvp.service import mark_dm_failed
 from bot.schedule import ledger
@@ -78,8 +85,9 @@ class Publisher(Protocol):
         """Edit an announcement or Discord event to show the event as it is now."""
         ...
 
-    async def find_sent(self, post: Post) -> int | None:
-        """The id of a message this bot already posted for `post` (found in the channel), if any."""
+    async def find_sent(self, post: Post, reply_to: int | None) -> list[int]:
+        """Messages this bot posted in the post's channel that could be `post` (the same text, replying to
+        `reply_to` or nothing), oldest first; the caller takes one no other ledger row holds."""
         ...
 
     async def report(self, group_name: str, text: str) -> None:
@@ -164,11 +172,17 @@ class Scheduler:
         self._lock = asyncio.Lock()
         self._write = asyncio.Lock()
         self._import_problems: set[str] = set()  # of the last periodic import: each is logged once
+        # the events_dir condition that stopped removals, last logged and told (None: all was well)
+        self._guard_condition: str | None = None
+        self._noted_removals: RemovalResult | None = None  # from the start-up import, told at rebuild
 
     # -- the plan ----------------------------------------------------------------------------
 
     async def rebuild(self) -> int:
         """Plan every upcoming event again from the database; returns how many posts are still owed."""
+        noted, self._noted_removals = self._noted_removals, None
+        if noted is not None:
+            await self.removals_checked(noted, logged=True)
         async with self._lock:
             await self._rebuild()
         self._changed()
@@ -232,27 +246,69 @@ class Scheduler:
         return report
 
     async def import_events(self) -> None:
-        """events_dir into the database, as `meetup-bot import events_dir` does; problems are logged once each."""
+        """events_dir into the database, as `meetup-bot import events_dir` does; problems are logged once each.
+
+        A folder that looks broken marks nothing removed (see bot.catalog.removal): that is logged and told
+        to the organizers once per condition, not every pass."""
         folder = self.config.events_dir
+        guard = self.config.removal_guard
         if not folder.is_dir():
-            if f"missing {folder}" not in self._import_problems:
+            async with self._lock, self._write, self.sessions.begin() as session:
+                missing = await mark_removed(session, folder, self.clock.now(), guard=guard)
+            if missing.refused is None and f"missing {folder}" not in self._import_problems:
                 log.warning(
                     "events_dir %s is not a folder; nothing imported (check events_dir in the config)", folder
                 )
             self._import_problems = {f"missing {folder}"}
+            await self.removals_checked(missing)
             return
         async with self._lock, self._write, self.sessions.begin() as session:
             now = self.clock.now()
             report = await import_paths(session, [folder], self.config.parse_options(), now)
-            removed = await mark_removed(session, folder, now)
+            result = await mark_removed(session, folder, now, guard=guard)
         problems = {str(error) for error in report.errors} | set(report.warnings)
         for line in sorted(problems - self._import_problems):
             log.warning("import: %s", line)
         self._import_problems = problems
         if report.created or report.updated:
             log.info("import of %s: %s", folder, report.summary())
-        if removed:
-            log.info("%s", removal_line(folder, removed))
+        if result.removed:
+            log.info("%s", removal_line(folder, result.removed))
+        if result.restored:
+            log.info("%s", restored_line(folder, result.restored))
+        await self.removals_checked(result)
+
+    def note_removals(self, result: RemovalResult) -> None:
+        """The start-up import's `mark_removed` (already logged): told to the organizers at `rebuild`, once
+        the bot is connected."""
+        self._noted_removals = result
+
+    async def removals_checked(self, result: RemovalResult, *, logged: bool = False) -> None:
+        """After `mark_removed` of events_dir: a refusal is logged as a WARNING (unless `logged`) and told to
+        the organizers of the events it kept, once while it lasts; its end is logged."""
+        refused = result.refused
+        key = refused.key if refused is not None else None
+        if key == self._guard_condition:
+            return
+        previous, self._guard_condition = self._guard_condition, key
+        if refused is None:
+            if previous is not None:
+                log.info("events_dir looks whole again; removed event files are acted on again")
+            return
+        line = refusal_line(refused)
+        if not logged:
+            log.warning("%s", line)
+        async with self.sessions() as session:
+            hosts = await session.scalars(
+                select(EventGroup.group_name)
+                .join(Event, Event.id == EventGroup.event_id)
+                .where(Event.slug.in_(refused.slugs[:500]))
+                .distinct()
+            )
+            names = {name for name in hosts if self.config.group_named(name) is not None}
+        for group in self.config.groups:  # in config order; every group when none of them is known
+            if group.name in names or not names:
+                await self._report(group.name, f"⚠️ meetup-bot: {line}.")
 
     async def _earliest_retry(self, session: AsyncSession) -> datetime | None:
         """When the next pending row (a retry, a crashed sender's post, a notice) may be claimed."""
@@ -425,7 +481,30 @@ class Scheduler:
             snap.update(snapshot_of(facts, text))
         return snap
 
+    # how often the claims of a pass still sending are renewed (real time; see ledger.LEASE)
+    renew_every: timedelta = ledger.RENEW_EVERY
+
     async def _send_all(self, posts: list[Post], token: str, report: RunReport) -> None:
+        """Send the claimed posts, renewing their lease meanwhile: a long pass keeps its claims, and a
+        killed one loses them within ledger.LEASE, so the next process retries them at once."""
+        renewer = asyncio.create_task(self._renew_claims(token), name="ledger-renew")
+        try:
+            await self._send_claimed(posts, token, report)
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+
+    async def _renew_claims(self, token: str) -> None:
+        while True:
+            await asyncio.sleep(self.renew_every.total_seconds())
+            try:
+                async with self._write, self.sessions.begin() as session:
+                    await ledger.renew(session, token, self.clock.now())
+            except Exception:  # a busy database: the next renewal tries again, well within the lease
+                log.warning("could not renew the claims of this pass; retrying", exc_info=True)
+
+    async def _send_claimed(self, posts: list[Post], token: str, report: RunReport) -> None:
         async with self.sessions() as session:
             ids = sorted({p.event_id for p in posts})
             events = {e.id: e for e in await session.scalars(select(Event).where(Event.id.in_(ids)))}
@@ -463,24 +542,15 @@ class Scheduler:
             return
         if self.publisher is None:
             raise RuntimeError("the scheduler has no publisher")
-        if post.kind != SCHEDULED_EVENT and post.attempts > 1 and now - post.created_at > NONCE_WINDOW:
-            # Retried after Discord stopped remembering the nonce (a crash long ago): look before posting again.
-            try:
-                found = await self.publisher.find_sent(post)
-            except PublishError as exc:
-                log.warning("could not look for an earlier copy of %s: %s", label, exc.message)
-                found = None
-            if found is not None:
-                async with self._write, self.sessions.begin() as session:
-                    recorded = await ledger.record_sent(session, post.id, token, found, self.clock.now())
-                if recorded:
-                    log.info("%s was posted before a crash (message %s); not posting it again", label, found)
-                    report.sent.append(label)
-                return
         reply_to = None
         if post.kind not in (ANNOUNCEMENT, SCHEDULED_EVENT) and not is_dm(post.kind):
             async with self.sessions() as session:
                 reply_to = await ledger.announcement_id(session, post.event_id, post.channel_id)
+        # Retried after Discord stopped remembering the nonce (a crash long ago): look before posting again.
+        after_window = post.attempts > 1 and now - post.created_at > NONCE_WINDOW
+        looked = post.kind != SCHEDULED_EVENT and after_window
+        if looked and await self._adopt_earlier_copy(post, reply_to, token, label, report):
+            return
         try:
             discord_id = await self.publisher.publish(post, event, reply_to)
         except Undeliverable as exc:
@@ -508,6 +578,38 @@ class Scheduler:
             report.sent.append(label)
         else:
             log.warning("posted %s but another sender had taken it over", label)
+
+    async def _adopt_earlier_copy(
+        self, post: Post, reply_to: int | None, token: str, label: str, report: RunReport
+    ) -> bool:
+        """True if a message in the channel is this post's earlier try (recorded as sent, or left to the
+        sender that took the row over): then it is not posted again.
+
+        Discord's history does not return nonces, and two posts may read the same (the 1-day and 2-hour
+        reminders), so the text alone cannot tell whose a message is: a candidate must also reply to the
+        same announcement, and must not be held by another ledger row (each message is one row's). Posts of
+        a channel are sent in due order, so the oldest free copy goes to the oldest post that owes one."""
+        assert self.publisher is not None
+        try:
+            candidates = await self.publisher.find_sent(post, reply_to)
+        except PublishError as exc:
+            log.warning("could not look for an earlier copy of %s: %s", label, exc.message)
+            return False
+        if not candidates:
+            return False
+        async with self._write, self.sessions.begin() as session:
+            held = await ledger.held_ids(session, candidates)
+            free = [c for c in candidates if c not in held]
+            if not free:
+                return False
+            found = free[0]
+            recorded = await ledger.record_found(session, post.id, token, found, self.clock.now())
+        if recorded:
+            log.info("%s was posted before a crash (message %s); not posting it again", label, found)
+            report.sent.append(label)
+        else:  # another sender took the row over, or (another process) the message: it looks again later
+            log.info("%s: not recording message %s, another sender is on it; retried later", label, found)
+        return True
 
     async def _report(self, group_name: str, text: str) -> None:
         if self.publisher is None:

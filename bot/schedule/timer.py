@@ -2,6 +2,12 @@
 
 Due times come from the injected clock; the job runs after the same delay in real time, so a clock that
 only moves when a test says so never makes the timer fire early.
+
+A wake-up is never dropped: APScheduler skips a job that runs more than `misfire_grace_time` late (1 s by
+default: a busy machine, a blocked loop) and one whose previous run is still going (`max_instances`), and a
+skipped date job is gone. So the jobs run however late (coalesced into one run), and the wake-up job only
+starts a pass as a task of our own and returns; the scheduler's lock puts passes one after another, and
+`run_due` posts what the ledger owes when it runs (marked late, or skipped once it no longer makes sense).
 """
 
 from __future__ import annotations
@@ -48,7 +54,8 @@ class Timer:
             id=RESYNC,
             args=[True],
             coalesce=True,
-            max_instances=1,
+            max_instances=1,  # an import still running when the next is due: that one is enough
+            misfire_grace_time=None,
         )
         self._aps.start()
         self._scheduler.on_change = self.arm
@@ -66,11 +73,29 @@ class Timer:
         delay = max(0.0, (due - self._clock.now()).total_seconds())
         run_at = datetime.now(UTC) + timedelta(seconds=min(delay, 365 * 86400))
         self._aps.add_job(
-            self._spawn, DateTrigger(run_at, timezone=UTC), id=WAKE, replace_existing=True, args=[False]
+            self._wake,
+            DateTrigger(run_at, timezone=UTC),
+            id=WAKE,
+            replace_existing=True,
+            coalesce=True,
+            misfire_grace_time=None,  # however late the loop gets to it, it runs: the ledger still owes posts
         )
 
+    def next_wake(self) -> datetime | None:
+        """When (real time, UTC) the wake-up job is to run; None if nothing is due."""
+        job = self._aps.get_job(WAKE) if self._aps is not None else None
+        when: datetime | None = job.next_run_time if job is not None else None
+        return when
+
+    async def _wake(self) -> None:
+        """The wake-up job: starts the pass and returns at once, so APScheduler never counts it as still
+        running (a wake-up armed by the pass itself would be skipped for max_instances, and lost)."""
+        task = asyncio.create_task(self._spawn(False), name="scheduler-pass")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def _spawn(self, resync: bool) -> None:
-        """The job: APScheduler runs coroutine jobs as tasks on the loop; we keep them to await on stop."""
+        """A pass (the resync job, or a task of `_wake`); we keep them to await on stop."""
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)

@@ -67,7 +67,7 @@ async def test_a_crashed_senders_post_is_retried_with_the_same_nonce_after_the_l
         await ledger.claim_new(session, [(planned(event_id), {"text": "hello"})], "dead", NOW)
         (first,) = await ledger.claimed(session, "dead")
     async with sessions.begin() as session:  # within the lease: nobody else takes it
-        await ledger.claim_pending(session, "t2", NOW + timedelta(seconds=30))
+        await ledger.claim_pending(session, "t2", NOW + ledger.LEASE / 2)
         assert await ledger.claimed(session, "t2") == []
     after = NOW + ledger.LEASE + timedelta(seconds=1)
     async with sessions.begin() as session:

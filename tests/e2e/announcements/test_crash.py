@@ -104,7 +104,7 @@ async def test_killed_between_discord_and_the_ledger_posts_the_reminder_once(
     )
 
     # restarted within the dead process's lease: it waits rather than risk a second post
-    clock.set(due + timedelta(seconds=30))
+    clock.set(due + LEASE / 2)
     app = await start_bot()
     await app.scheduler.run_due()
     assert len(bot_messages(sandbox, STLGO_CHANNEL)) == 2
