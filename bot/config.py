@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Mapping
 from datetime import time, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from pydantic import (
 )
 
 from bot.catalog.record import ParseOptions
+from bot.db.files import folder_problem, sqlite_file
 
 CONFIG_ENV = "MEETUP_BOT_CONFIG"
 DATABASE_URL_ENV = "MEETUP_BOT_DATABASE_URL"
@@ -102,12 +104,21 @@ def parse_duration(value: Any) -> Any:
     """ "7d", "2h", "5m", "30s" (or a whole number of minutes) as a timedelta."""
     if isinstance(value, timedelta) or value is None:
         return value
-    if isinstance(value, int):
-        return timedelta(minutes=value)
-    match = _DURATION.match(str(value))
-    if match is None:
-        raise ValueError(f'{value!r} is not a duration; expected e.g. "7d", "2h", "5m" or "0m"')
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        if isinstance(value, int):
+            return timedelta(minutes=value)
+        match = _DURATION.match(str(value))
+        if match is None:
+            raise ValueError(f'{shown(value)} is not a duration; expected e.g. "7d", "2h", "5m" or "0m"')
+        return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    except OverflowError:  # past timedelta's 999,999,999 days; ValueError: past int()'s 4,300 digits
+        raise ValueError(f'{shown(value)} is too long a duration; expected e.g. "7d" or "2h"') from None
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """`value` as an error message quotes it: whole when short, else its start and its length."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 20]}… ({len(text)} characters)"
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
@@ -201,6 +212,21 @@ class RsvpConfig(_Strict):
     edit_interval_seconds: float = Field(default=2.0, ge=0, le=60)
 
 
+class RemovalGuardConfig(_Strict):
+    """When event files vanish from events_dir, how many at once still count as organizers removing events.
+
+    A folder that lost most of its files at once (a late mount, a checkout being replaced) is far more
+    likely broken than a mass cancellation, and cancellations are public and final: past these limits
+    nothing is marked removed. Removing one or two files is always an edit (a small group's folder holds
+    few files, so a share alone would refuse it); a folder without any event file never cancels.
+    """
+
+    # more than this share of the folder's events vanishing at once is taken for a broken folder
+    max_share: float = Field(default=0.5, ge=0, le=1)
+    # ... but only when at least this many vanish at once
+    min_files: int = Field(default=3, ge=1)
+
+
 class GroupConfig(_Strict):
     name: str = Field(min_length=1)
     aliases: list[str] = Field(default_factory=list)
@@ -222,6 +248,7 @@ class Config(_Strict):
     discord: DiscordConfig = DiscordConfig()
     announcements: AnnouncementsConfig = AnnouncementsConfig()
     rsvp: RsvpConfig = RsvpConfig()
+    removal_guard: RemovalGuardConfig = RemovalGuardConfig()
     _source: Path = PrivateAttr(default=Path("config.yaml"))
 
     @field_validator("timezone")
@@ -308,7 +335,9 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     environ = os.environ if environ is None else environ
     name = path.name
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        source = path.read_text(encoding="utf-8")
+        check_shape(source, name)
+        raw = yaml.safe_load(source)
     except FileNotFoundError:
         raise ConfigError(
             [
@@ -322,6 +351,16 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         where = f"{name}:{mark.line + 1}" if mark is not None else name
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError([f"{where}: not valid YAML ({problem}); fix the syntax and try again"]) from None
+    except ValueError as exc:  # a date like 2026-13-45, or a whole number past Python's 4,300 digits
+        limit = sys.get_int_max_str_digits()
+        long_number = re.search(rf"\d{{{limit + 1},}}", source) if limit else None
+        if long_number is not None:
+            line = source.count("\n", 0, long_number.start()) + 1
+            problem = f"a number has over {limit:,} digits; no config value needs that many, fix it"
+            raise ConfigError([f"{name}:{line}: {problem}"]) from None
+        raise ConfigError(
+            [f"{name}: a value cannot be read ({exc}); fix it, or quote it if it is text"]
+        ) from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -335,10 +374,78 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     return _resolve(config, path, environ)
 
 
+# A config is a few levels deep and a few hundred values long; these bounds are far beyond any real one and
+# stop a runaway nesting (a RecursionError in the YAML reader) or an alias "bomb" (billions of values).
+MAX_DEPTH = 50
+MAX_VALUES = 100_000
+
+
+def check_shape(text: str, name: str) -> None:
+    """Refuses YAML nested deeper than MAX_DEPTH or expanding (through aliases) to over MAX_VALUES values.
+
+    Reads the parser's event stream, which needs no recursion and builds nothing: each node's size is
+    counted once, and an alias adds the size its anchor had, so a billion-laughs file is measured, not
+    expanded. Syntax errors are left to yaml.safe_load, which reports them with their line.
+    """
+    open_nodes: list[list[Any]] = []  # [size so far, anchor] of each mapping/sequence being read
+    sizes: dict[str, int] = {}
+
+    def add(size: int, event: yaml.Event) -> None:
+        if open_nodes:
+            open_nodes[-1][0] += size
+            size = open_nodes[-1][0]
+        if size > MAX_VALUES:
+            raise ConfigError(
+                [
+                    f"{name}:{_line(event)}: too many values (over {MAX_VALUES:,}, counting what "
+                    "its aliases (*name) repeat); a config needs a few hundred, remove the repeated aliases"
+                ]
+            )
+
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            if len(open_nodes) >= MAX_DEPTH:
+                raise ConfigError(
+                    [
+                        f"{name}:{_line(event)}: nested too deeply (over {MAX_DEPTH} levels); "
+                        "a config needs only a few, so look for unclosed [ or { or runaway indentation"
+                    ]
+                )
+            open_nodes.append([1, event.anchor])
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            size, anchor = open_nodes.pop()
+            if anchor is not None:
+                sizes[anchor] = size
+            add(size, event)
+        elif isinstance(event, yaml.ScalarEvent):
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+            add(1, event)
+        elif isinstance(event, yaml.AliasEvent):
+            if event.anchor not in sizes and any(anchor == event.anchor for _, anchor in open_nodes):
+                raise ConfigError(
+                    [
+                        f"{name}:{_line(event)}: *{event.anchor} is used inside &{event.anchor} "
+                        "itself, so the value would contain itself; write the value out instead"
+                    ]
+                )
+            add(sizes.get(event.anchor or "", 1), event)  # an unknown anchor: safe_load reports it
+
+
+def _line(event: yaml.Event) -> int:
+    mark = event.start_mark
+    return mark.line + 1 if mark is not None else 1
+
+
 def _resolve(config: Config, path: Path, environ: Mapping[str, str]) -> Config:
     base = path.resolve().parent
-    url = environ.get(DATABASE_URL_ENV) or config.database.url
-    url = _absolute_sqlite_url(url, base)
+    from_env = environ.get(DATABASE_URL_ENV)
+    url = _absolute_sqlite_url(from_env or config.database.url, base)
+    file = sqlite_file(url)
+    problem = folder_problem(file) if file is not None else None
+    if problem is not None:
+        key = f"${DATABASE_URL_ENV}" if from_env else f"{path.name}: database.url"
+        raise ConfigError([f"{key}: {problem}"])
     events_dir = config.events_dir if config.events_dir.is_absolute() else base / config.events_dir
     resolved = config.model_copy(
         update={"database": DatabaseConfig(url=url), "events_dir": events_dir.resolve()}
@@ -378,11 +485,11 @@ def _describe(name: str, err: Any) -> str:
     elif kind == "missing":
         message = "is required but missing"
     elif err["loc"] and (str(err["loc"][-1]).endswith("_id") or err["loc"][-2:-1] == ("roles",)):
-        message = f"{message} (got {value!r}); expected a Discord id (a positive whole number)"
+        message = f"{message} (got {shown(value)}); expected a Discord id (a positive whole number)"
     elif message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     elif value is not None and kind not in ("too_short",):
-        message = f"{message} (got {value!r})"
+        message = f"{message} (got {shown(value)})"
     if kind == "too_short" and location == "groups":
         message = "needs at least one group (name, guild_id, announce_channel_id)"
     return f"{name}: {location}: {message}" if location else f"{name}: {message}"

@@ -11,7 +11,7 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.checkin.service import CheckInResult, check_in, next_to_open, open_events, opens_text, window
@@ -24,6 +24,8 @@ WRONG_WINDOW = timedelta(minutes=10)
 # no 0/O, 1/I/L: read off a phone screen across a room
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 LENGTH = 6
+# the first key of the per-member advisory lock on PostgreSQL ("chk" + 1); the second is the member
+ATTEMPTS_LOCK_SPACE = 0x63686B01
 
 
 def derive(secret: str, event_id: int) -> str:
@@ -62,6 +64,27 @@ async def code_for(session: AsyncSession, event: Event, now: datetime) -> str:
     return derive(await _secret(session, event.id, now), event.id)
 
 
+async def lock_attempts(session: AsyncSession, user_id: int) -> None:
+    """Serializes one member's code attempts until the transaction ends, across sessions and processes.
+
+    Without it, tries sent at once all count the same earlier attempts and all get judged (19 of 30
+    wrong codes were). PostgreSQL: an advisory lock on the member (its own two-key space). SQLite: the
+    database's write lock, taken before anything is read (BEGIN IMMEDIATE); a transaction the driver has
+    already opened has written, so it holds that lock already.
+    """
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        member_key = user_id % 2**32 - 2**31  # the int4 a Discord id folds into; a collision only waits
+        await connection.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :member)"),
+            {"space": ATTEMPTS_LOCK_SPACE, "member": member_key},
+        )
+    elif connection.dialect.name == "sqlite":
+        driver = (await connection.get_raw_connection()).driver_connection
+        if driver is not None and not driver.in_transaction:
+            await connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 async def wrong_tries(session: AsyncSession, user_id: int, now: datetime) -> int:
     query = select(func.count()).where(CodeAttempt.user_id == user_id, CodeAttempt.at > now - WRONG_WINDOW)
     return int(await session.scalar(query) or 0)
@@ -73,8 +96,10 @@ async def redeem(
     """Checks the member in to the group's open event whose code this is.
 
     A wrong code is recorded and *returned* (not raised), so the caller commits the attempt and then
-    raises it: a rollback must not erase the count the rate limit relies on.
+    raises it: a rollback must not erase the count the rate limit relies on. The member's attempts are
+    locked first and stay locked until that commit, so concurrent tries are counted one after another.
     """
+    await lock_attempts(session, user_id)
     if await wrong_tries(session, user_id, now) >= MAX_WRONG:
         minutes = round(WRONG_WINDOW.total_seconds() / 60)
         raise UserError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -13,9 +14,11 @@ from bot.cli.export import add_export_parser, export_command
 from bot.cli.rsvps import rsvps_command
 from bot.cli.schedule import schedule_command
 from bot.clock import Clock, SystemClock
-from bot.config import ConfigError, config_path, load_config, read_token
+from bot.config import DATABASE_URL_ENV, ConfigError, config_path, load_config, read_token
+from bot.db.engine import DatabaseUnavailable
 from bot.logs import setup_logging
 
+EXIT_FAILURE = 1
 EXIT_CONFIG = 2
 
 
@@ -97,4 +100,11 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
             return asyncio.run(run.sandbox_command(config, args.port, clock))
     except KeyboardInterrupt:
         return 130
+    except DatabaseUnavailable as exc:
+        logging.getLogger(__name__).debug("opening the database failed", exc_info=True)
+        print(
+            f"error: {exc.message}; check database.url in {config.source} (or ${DATABASE_URL_ENV})",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
     raise AssertionError(f"unhandled command {args.command}")

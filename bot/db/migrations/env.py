@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.db.engine import run_migrations
 from bot.db.models import Base
 
 target_metadata = Base.metadata
@@ -25,10 +26,12 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_from_url(url: str) -> None:
+    """The alembic CLI takes the bot's migration lock too, so it never races a starting bot."""
     engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        await connection.run_sync(_run)
-    await engine.dispose()
+    try:
+        await run_migrations(engine, _run)
+    finally:
+        await engine.dispose()
 
 
 connection = context.config.attributes.get("connection")
