@@ -11,6 +11,9 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -32,6 +35,61 @@ def cli(config_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
         cwd=config_file.parent,
         timeout=120,
     )
+
+
+@dataclass
+class SandboxRun:
+    """A `meetup-bot run` process without a token (so against the sandbox) and the lines it printed."""
+
+    process: asyncio.subprocess.Process
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    async def read_until(self, seen: Callable[[str], bool], timeout: float = 30) -> None:
+        """Reads lines until one satisfies `seen`; fails if the process ends first or the time runs out."""
+        assert self.process.stdout is not None
+        async with asyncio.timeout(timeout):
+            while not self.lines or not seen(self.lines[-1]):
+                line = await self.process.stdout.readline()
+                assert line, "run ended early:\n" + self.output
+                self.lines.append(line.decode())
+
+
+@asynccontextmanager
+async def sandbox_run(config_file: Path) -> AsyncIterator[SandboxRun]:
+    """Starts `run` with no token and waits until the bot is ready; on leaving, stops it with SIGTERM and
+    checks it exits 0 without a traceback (killed if it does not stop)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_TOKEN", "MEETUP_BOT"))}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "--config",
+        str(config_file),
+        "run",
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=env,
+        cwd=config_file.parent,
+    )
+    run = SandboxRun(process)
+    try:
+        await run.read_until(lambda line: "the bot is ready" in line, timeout=60)
+        yield run
+        assert process.stdout is not None
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(30):
+            run.lines.append((await process.stdout.read()).decode())
+            assert await process.wait() == 0, run.output
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert "Traceback" not in run.output
 
 
 def test_import_then_events_json(config_file: Path) -> None:
@@ -92,46 +150,13 @@ def test_import_creates_the_schema_with_alembic(config_file: Path) -> None:
 
 async def test_run_without_token_starts_the_sandbox_and_stops_on_sigterm(config_file: Path) -> None:
     shutil.copytree(PROJECT / "events", config_file.parent / "events", dirs_exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_TOKEN", "MEETUP_BOT"))}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--config",
-        str(config_file),
-        "run",
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env=env,
-        cwd=config_file.parent,
-    )
-    assert process.stdout is not None
-    lines: list[str] = []
-    try:
-        async with asyncio.timeout(60):
-            while not lines or "the bot is ready" not in lines[-1]:
-                line = await process.stdout.readline()
-                assert line, "run ended early:\n" + "".join(lines)
-                lines.append(line.decode())
-        async with asyncio.timeout(30):  # something to watch at once: the demo's or a due example's
-            while not any("📣 New meetup: **" in line for line in lines):
-                line = await process.stdout.readline()
-                assert line, "run ended early:\n" + "".join(lines)
-                lines.append(line.decode())
-        output = "".join(lines)
+    async with sandbox_run(config_file) as run:
+        # something to watch at once: the demo's or a due example's
+        await run.read_until(lambda line: "📣 New meetup: **" in line)
+        output = run.output
         assert re.search(r"^sandbox: http://127\.0\.0\.1:\d+$", output, re.M), output
         assert "imported 3 new" in output
         assert "<t:" not in output  # the feed shows times as people read them
-        process.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(30):
-            rest = (await process.stdout.read()).decode()
-            assert await process.wait() == 0, rest
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert "Traceback" not in output + rest
     assert not (config_file.parent / "meetup.db").exists()  # the sandbox run keeps its data to itself
 
 
