@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -28,12 +27,12 @@ from bot.sandbox import SandboxServer
 from bot.schedule import ledger
 from tests.conftest import BASE_CONFIG
 from tests.e2e.announcements.conftest import STLGO_CHANNEL, Publish, StartBot, bot_messages, day_after
+from tests.e2e.bot_process import spawn_bot
 from tests.spec_check import SpecRecorder
 from tests.waiting import wait_for, wait_for_async
 
 pytestmark = pytest.mark.faults
 
-ROOT = Path(__file__).resolve().parents[3]
 KIND = "reminder:1m"
 
 
@@ -73,17 +72,7 @@ async def test_a_send_cut_short_by_a_kill_is_retried_within_the_reminders_minute
 
     due = start - timedelta(minutes=1)
     clock.set(due)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.e2e.announcements.crash_bot",
-        str(config.source),
-        due.isoformat(),
-        sandbox.api_base_url,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await spawn_bot("run-due", config.source, due, sandbox.api_base_url)
 
     def kill_in_flight(method: str, route: str, body: Any) -> Any:
         reminder = method == "POST" and route == "/channels/{channel_id}/messages"

@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -25,9 +23,8 @@ from bot.db.models import Post
 from bot.sandbox import SandboxServer
 from bot.sandbox.models import Message
 from bot.schedule.ledger import LEASE
-from tests.e2e.announcements.conftest import STLGO_CHANNEL, Publish, StartBot, bot_messages
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.e2e.announcements.conftest import STLGO_CHANNEL, Publish, StartBot, bot_messages, day_after
+from tests.e2e.bot_process import spawn_bot
 
 
 async def reminder_row(sessions: async_sessionmaker[AsyncSession]) -> Post | None:
@@ -45,7 +42,7 @@ async def crash_while_posting_the_reminder(
     config: Config,
 ) -> tuple[datetime, Message]:
     """Announce, then run a bot process that is SIGKILLed once Discord has accepted the 1-day reminder."""
-    start = (await publish("profiling", when="Thursday, December 10, 2026")).starts_at
+    start = (await publish("profiling", when=day_after(9))).starts_at
     clock.set(start - timedelta(days=7))
     app = await start_bot()
     await app.scheduler.run_due()
@@ -54,17 +51,7 @@ async def crash_while_posting_the_reminder(
 
     due = start - timedelta(days=1)
     clock.set(due)  # the sandbox (Discord) judges nonces by this clock, the bot process by its own copy of it
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.e2e.announcements.crash_bot",
-        str(config.source),
-        due.isoformat(),
-        sandbox.api_base_url,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await spawn_bot("run-due", config.source, due, sandbox.api_base_url)
 
     def kill_after_accepting(method: str, route: str, status: int, body: Any) -> None:
         if (

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -23,13 +22,13 @@ from bot.discord_app.embeds import rsvp_line
 from bot.rsvp.counts import RsvpCounts
 from bot.sandbox import SandboxServer
 from tests.conftest import BASE_CONFIG
+from tests.e2e.bot_process import spawn_bot
 from tests.e2e.rsvp.conftest import STLGO, Reactor, StartApp, announce, statuses
 from tests.rsvp.conftest import insert_event
 from tests.waiting import wait_for, wait_for_async
 
 pytestmark = pytest.mark.faults
 
-ROOT = Path(__file__).resolve().parents[3]
 EDIT = "PATCH /channels/{channel_id}/messages/{message_id}"
 
 
@@ -86,10 +85,9 @@ async def test_a_kill_between_the_rsvp_commit_and_its_edit_is_repaired_at_the_ne
     slow = tmp_path / "slow-edits.yaml"  # beside config.yaml: the same database file
     slow.write_text(BASE_CONFIG + "rsvp:\n  edit_interval_seconds: 60\n")
     assert slow.parent == config.source.parent
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.e2e.rsvp.rsvp_bot", str(slow), clock.now().isoformat(), sandbox.api_base_url,
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+    process = await spawn_bot(
+        "serve", slow, clock.now(), sandbox.api_base_url, stderr=asyncio.subprocess.STDOUT
+    )
     output: list[str] = []
 
     async def read() -> None:  # drained all along, so the bot never blocks on a full pipe
