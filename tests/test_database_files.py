@@ -13,7 +13,6 @@ import sqlite3
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
@@ -21,8 +20,7 @@ from sqlalchemy import text
 
 from bot.db.engine import open_database
 from bot.db.files import tighten
-from tests.conftest import BASE_CONFIG
-from tests.e2e.test_separate_processes import TOKEN, free_port, spawn
+from tests.e2e.test_separate_processes import TOKEN, spawn, standalone_sandbox
 from tests.test_cli import cli
 from tests.waiting import wait_for_async
 
@@ -105,43 +103,10 @@ async def test_an_owner_only_mode_is_never_loosened(tmp_path: Path) -> None:
 
 
 async def test_a_running_bot_keeps_its_database_files_0600(tmp_path: Path) -> None:
-    port = free_port()
-    (tmp_path / "events").mkdir()
-    (tmp_path / "config.yaml").write_text(
-        BASE_CONFIG + f"discord:\n  api_base_url: http://127.0.0.1:{port}/api/v10\n"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_TOKEN", "MEETUP_BOT"))}
-    sandbox = await spawn("sandbox", "--port", str(port), cwd=tmp_path, env=env)
-    bot = None
-    base = f"http://127.0.0.1:{port}"
-    async with aiohttp.ClientSession() as http:
-
-        async def state() -> dict[str, Any] | None:
-            try:
-                async with http.get(f"{base}/sandbox/state") as response:
-                    data: dict[str, Any] = await response.json()
-                    return data
-            except aiohttp.ClientError:
-                return None
-
+    async with aiohttp.ClientSession() as http, standalone_sandbox(tmp_path, http) as sandbox:
+        bot = await spawn("run", cwd=tmp_path, env={**sandbox.env, "DISCORD_TOKEN": TOKEN})
         try:
-            current = await wait_for_async(state, timeout=30, what="the sandbox to answer")
-            assert current is not None
-            alice = next(m["id"] for m in current["members"] if m["name"] == "alice")
-            command = {
-                "guild_id": "100000000000000001",
-                "channel_id": "100000000000000002",
-                "user_id": str(alice),
-                "name": "next-event",
-                "options": {},
-            }
-
-            async def answer() -> bool:
-                async with http.post(f"{base}/sandbox/commands", json=command) as response:
-                    return response.status == 200
-
-            bot = await spawn("run", cwd=tmp_path, env={**env, "DISCORD_TOKEN": TOKEN})
-            await wait_for_async(answer, timeout=60, what="the bot to answer")
+            await wait_for_async(sandbox.next_event, timeout=60, what="the bot to answer")
             database = tmp_path / "meetup.db"
             files = [
                 database,
@@ -151,6 +116,4 @@ async def test_a_running_bot_keeps_its_database_files_0600(tmp_path: Path) -> No
             ]
             assert {p.name: oct(mode(p)) for p in files} == {p.name: "0o600" for p in files}
         finally:
-            if bot is not None:
-                assert await bot.stop(signal.SIGTERM) == 0, "".join(bot.output)
-            await sandbox.stop()
+            assert await bot.stop(signal.SIGTERM) == 0, "".join(bot.output)
