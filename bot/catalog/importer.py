@@ -26,6 +26,7 @@ from bot.catalog.files import iter_event_files, slug_for
 from bot.catalog.prepared import JSON_COLUMNS, Outcome, PreparedEvent, Unchanged, load_all, prepare
 from bot.catalog.record import EventFileError, EventRecord, NotAnEvent, ParseOptions, unexpected_error
 from bot.db.models import Event, EventGroup
+from bot.db.transactions import begin_immediate
 from bot.db.types import JSONText, UTCDateTime
 
 log = logging.getLogger(__name__)
@@ -268,18 +269,6 @@ def _storing_error(event: PreparedEvent, exc: Exception) -> EventFileError:
     return error
 
 
-async def _open_transaction(session: AsyncSession) -> None:
-    """Make SAVEPOINTs nest on SQLite: its driver opens the transaction only at the first write, and a
-    SAVEPOINT outside a transaction is one of its own, committed by its RELEASE. So the transaction is
-    opened first (IMMEDIATE: a write follows at once), and the import stays one transaction."""
-    connection = await session.connection()
-    if connection.dialect.name != "sqlite":
-        return
-    driver = (await connection.get_raw_connection()).driver_connection
-    if driver is not None and not driver.in_transaction:
-        await connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
 async def store_isolated(
     session: AsyncSession, events: Sequence[PreparedEvent], now: datetime
 ) -> tuple[ImportReport, list[EventFileError]]:
@@ -290,7 +279,7 @@ async def store_isolated(
     the traceback at DEBUG) and leave their stored events as they were. A failed statement must not
     abort the transaction for the other files (PostgreSQL refuses every later statement otherwise).
     """
-    await _open_transaction(session)
+    await begin_immediate(session)  # so the savepoints below nest in the import's one transaction
     try:
         async with session.begin_nested():
             return await store_events(session, events, now), []

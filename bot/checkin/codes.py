@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.checkin.service import CheckInResult, check_in, next_to_open, open_events, opens_text, window
 from bot.db.models import CheckInSecret, CodeAttempt, Event
+from bot.db.transactions import begin_immediate
 from bot.errors import UserError
 from bot.when import when_text
 
@@ -79,10 +80,8 @@ async def lock_attempts(session: AsyncSession, user_id: int) -> None:
             text("SELECT pg_advisory_xact_lock(:space, :member)"),
             {"space": ATTEMPTS_LOCK_SPACE, "member": member_key},
         )
-    elif connection.dialect.name == "sqlite":
-        driver = (await connection.get_raw_connection()).driver_connection
-        if driver is not None and not driver.in_transaction:
-            await connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        await begin_immediate(session)
 
 
 async def wrong_tries(session: AsyncSession, user_id: int, now: datetime) -> int:
