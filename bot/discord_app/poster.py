@@ -6,7 +6,6 @@ first message. Only a reminder may ping, and only the configured role.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 from typing import Any
@@ -51,7 +50,7 @@ def _iso(when: datetime) -> str:
 
 
 class DiscordPublisher:
-    """Sends scheduled posts through discord.py. `refresh_announcements` is what RSVP changes call."""
+    """Sends scheduled posts through discord.py (RSVP count edits are RsvpEffects.refresh's)."""
 
     def __init__(self, client: discord.Client, services: Services) -> None:
         self._client = client
@@ -231,29 +230,6 @@ class DiscordPublisher:
         await message.edit(
             embed=announcement_embed(event, counts, self._config.rsvp.emojis), allowed_mentions=NO_PINGS
         )
-
-    async def refresh_announcements(self, event_id: int) -> None:
-        """Edit every announcement of the event to its current content and RSVP counts (for RSVP changes)."""
-        async with self._services.sessions() as session:
-            event = await session.get(Event, event_id)
-            posts = list(
-                await session.scalars(
-                    select(Post).where(
-                        Post.event_id == event_id, Post.kind == ANNOUNCEMENT, Post.status == ledger.SENT
-                    )
-                )
-            )
-        if event is None:
-            return
-        results = await asyncio.gather(
-            *(self._edit_announcement(post, event) for post in posts if post.discord_id),
-            return_exceptions=True,
-        )
-        for result in results:
-            if isinstance(result, discord.HTTPException):
-                log.warning("could not refresh an announcement of %s: %s", event.slug, describe(result))
-            elif isinstance(result, BaseException):
-                raise result
 
     async def report(self, group_name: str, text: str) -> None:
         """To the group's log channel if it has one; the log always gets it."""

@@ -20,7 +20,7 @@ class Services:
     config: Config
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
-    # set by Application: scheduled posting, and the publisher whose refresh_announcements RSVPs call
+    # set by Application: scheduled posting, and the publisher (with it, RSVP edits render the whole embed)
     scheduler: Scheduler | None = None
     publisher: DiscordPublisher | None = None
 
