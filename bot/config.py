@@ -30,6 +30,8 @@ CONFIG_ENV = "MEETUP_BOT_CONFIG"
 DATABASE_URL_ENV = "MEETUP_BOT_DATABASE_URL"
 TOKEN_ENV = "DISCORD_TOKEN"
 TOKEN_FILE_ENV = "DISCORD_TOKEN_FILE"
+GIT_TOKEN_ENV = "MEETUP_BOT_GIT_TOKEN"  # a token for a private events repository, or for pushing to it
+WEBHOOK_SECRET_ENV = "MEETUP_BOT_WEBHOOK_SECRET"  # verifies POST /hooks/git; the endpoint is off without it
 
 # Discord snowflakes: positive 64-bit integers (quoted strings are accepted too, as Discord writes them).
 Snowflake = Annotated[int, Field(gt=0, lt=2**64)]
@@ -227,6 +229,100 @@ class RemovalGuardConfig(_Strict):
     min_files: int = Field(default=3, ge=1)
 
 
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+_BRANCH = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/-]+(?<!/)(?<!\.lock)$")
+_AUTHOR = re.compile(r"^[^<>\n]+ <[^<>\s]+>$")
+
+
+class EventsRepoConfig(_Strict):
+    """The group's git repository of event files: when set, the bot's source instead of `events_dir`."""
+
+    url: str = Field(min_length=1)  # https://..., ssh://..., git@host:path, file://..., or a local path
+    branch: str = "main"
+    path: str = "."  # the folder inside the repository that holds the event files
+    poll_interval: Duration = timedelta(minutes=5)
+    clone_dir: Path = Path("repo")  # relative to the config file's folder
+    push: bool = False  # push write-back commits to `branch` of `url`
+    author: str = "meetup-bot <meetup-bot@users.noreply.github.com>"  # of write-back commits
+
+    @field_validator("url")
+    @classmethod
+    def _no_credentials(cls, value: str) -> str:
+        value = value.strip()
+        if _SCHEME.match(value) and "@" in value.split("://", 1)[1].split("/", 1)[0]:
+            user = value.split("://", 1)[1].split("@", 1)[0]
+            if ":" in user or not value.startswith("ssh://"):
+                raise ValueError(
+                    "must not hold credentials; remove them from the URL and set "
+                    f"${GIT_TOKEN_ENV} (or use a git credential helper)"
+                )
+        return value
+
+    @field_validator("branch")
+    @classmethod
+    def _branch_name(cls, value: str) -> str:
+        if not _BRANCH.match(value):
+            raise ValueError(f"{shown(value)} is not a branch name; expected e.g. main")
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _inside(cls, value: str) -> str:
+        parts = Path(value).parts
+        if Path(value).is_absolute() or ".." in parts:
+            raise ValueError(f"{shown(value)} must be a folder inside the repository, e.g. . or events")
+        return value
+
+    @field_validator("poll_interval")
+    @classmethod
+    def _not_too_often(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError('must be at least 1s; e.g. "5m"')
+        return value
+
+    @field_validator("author")
+    @classmethod
+    def _name_and_email(cls, value: str) -> str:
+        if not _AUTHOR.match(value.strip()):
+            raise ValueError(f"{shown(value)} is not `Name <email>`; e.g. meetup-bot <bot@example.org>")
+        return value.strip()
+
+    @property
+    def author_name(self) -> str:
+        return self.author.rsplit(" <", 1)[0]
+
+    @property
+    def author_email(self) -> str:
+        return self.author.rsplit(" <", 1)[1].rstrip(">")
+
+    @property
+    def events_folder(self) -> Path:
+        """The folder of event files inside the clone (absolute once the config is resolved)."""
+        return (self.clone_dir / self.path).resolve()
+
+
+class HttpConfig(_Strict):
+    """The bot's own HTTP server (the git webhook; later pages and metrics): off when absent."""
+
+    listen: str  # host:port, e.g. 127.0.0.1:8080 (port 0: a free one)
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, sep, port = value.strip().rpartition(":")
+        if not sep or not host or not port.isdigit() or int(port) > 65535:
+            raise ValueError(f"{shown(value)} is not host:port; expected e.g. 127.0.0.1:8080")
+        return value.strip()
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+
 class GroupConfig(_Strict):
     name: str = Field(min_length=1)
     aliases: list[str] = Field(default_factory=list)
@@ -249,6 +345,8 @@ class Config(_Strict):
     announcements: AnnouncementsConfig = AnnouncementsConfig()
     rsvp: RsvpConfig = RsvpConfig()
     removal_guard: RemovalGuardConfig = RemovalGuardConfig()
+    events_repo: EventsRepoConfig | None = None
+    http: HttpConfig | None = None
     _source: Path = PrivateAttr(default=Path("config.yaml"))
 
     @field_validator("timezone")
@@ -447,9 +545,17 @@ def _resolve(config: Config, path: Path, environ: Mapping[str, str]) -> Config:
         key = f"${DATABASE_URL_ENV}" if from_env else f"{path.name}: database.url"
         raise ConfigError([f"{key}: {problem}"])
     events_dir = config.events_dir if config.events_dir.is_absolute() else base / config.events_dir
-    resolved = config.model_copy(
-        update={"database": DatabaseConfig(url=url), "events_dir": events_dir.resolve()}
-    )
+    update: dict[str, Any] = {"database": DatabaseConfig(url=url), "events_dir": events_dir.resolve()}
+    repo = config.events_repo
+    if repo is not None:  # the clone's folder of event files replaces events_dir
+        clone = repo.clone_dir if repo.clone_dir.is_absolute() else base / repo.clone_dir
+        repo_url = repo.url
+        if not _SCHEME.match(repo_url) and not re.match(r"^[^/]+@[^/]+:", repo_url):
+            repo_url = str((base / Path(repo_url).expanduser()).resolve())  # a local path
+        repo = repo.model_copy(update={"clone_dir": clone.resolve(), "url": repo_url})
+        update["events_repo"] = repo
+        update["events_dir"] = repo.events_folder
+    resolved = config.model_copy(update=update)
     resolved._source = path
     return resolved
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from bot.catalog import queries
 from bot.catalog.sources import source_file
@@ -18,35 +17,6 @@ from bot.db.engine import open_database
 from bot.errors import UserError
 
 EXIT_USAGE = 2
-
-
-def add_export_parser(commands: Any) -> None:
-    export = commands.add_parser(
-        "export", help="export attendance (CSV), an iCalendar feed, or totals to markdown"
-    )
-    kinds = export.add_subparsers(dest="export_kind", required=True, metavar="WHAT")
-    att = kinds.add_parser("attendance", help="an event's RSVPs and check-ins as CSV on stdout")
-    att.add_argument("slug", metavar="SLUG")
-    att.add_argument("--csv", action="store_true", help="as CSV (the only format; the default)")
-    ics = kinds.add_parser("ics", help="an iCalendar feed of upcoming events on stdout")
-    ics.add_argument(
-        "--group", metavar="NAME", help="only this group's events (its name or an alias, any case)"
-    )
-    md = kinds.add_parser(
-        "markdown",
-        help="fill Total RSVPs / Total Attendance in an ended event's markdown file with what the bot recorded",
-        description=(
-            "Writes the figures the bot recorded (RSVPs it took, check-ins) once the event has ended. "
-            "Unknown cells (???) are filled and lower figures raised; a figure the bot would lower, or a "
-            "cell that is more than a number, is kept unless --force. Groups the bot has no data for keep "
-            "their values; nothing else in the file changes."
-        ),
-    )
-    md.add_argument("slug", metavar="SLUG")
-    md.add_argument("--write", action="store_true", help="change the file in place (else print the new text)")
-    md.add_argument(
-        "--force", action="store_true", help="replace figures in the file even where that lowers them"
-    )
 
 
 def group_name(config: Config, name: str) -> str | None:

@@ -1,4 +1,8 @@
-"""Argument parsing and dispatch; config errors exit 2 before anything touches the database."""
+"""Argument parsing and dispatch; config errors exit 2 before anything touches the database.
+
+Each command's module is imported only when that command runs, so `lint` or `check-config` never load
+discord.py, Alembic or the sandbox.
+"""
 
 from __future__ import annotations
 
@@ -9,53 +13,15 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot.cli import catalog, run
-from bot.cli.export import add_export_parser, export_command
-from bot.cli.rsvps import rsvps_command
-from bot.cli.schedule import schedule_command
+from bot.cli.parser import build_parser
 from bot.clock import Clock, SystemClock
-from bot.config import DATABASE_URL_ENV, ConfigError, config_path, load_config, read_token
-from bot.db.engine import DatabaseUnavailable
+from bot.config import DATABASE_URL_ENV, Config, ConfigError, config_path, load_config, read_token
 from bot.logs import setup_logging
 
 EXIT_FAILURE = 1
 EXIT_CONFIG = 2
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="meetup-bot", description="A Discord bot for meetup groups.")
-    parser.add_argument("--config", help="config file (default: $MEETUP_BOT_CONFIG, else ./config.yaml)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    run = commands.add_parser(
-        "run", help="import events_dir and run the bot (without a token: in the sandbox)"
-    )
-    run.add_argument(
-        "--sandbox-port", type=int, default=0, help="sandbox port without a token (default: free)"
-    )
-    run.add_argument(
-        "--start-retries",
-        type=int,
-        default=4,
-        metavar="N",
-        help="with a token: tries again N times (after 1, 2, 4, 8... s) while Discord is unreachable (default: 4)",
-    )
-    sandbox = commands.add_parser("sandbox", help="run the local Discord-compatible sandbox alone")
-    sandbox.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
-    imp = commands.add_parser("import", help="import event files or folders (recursive) into the database")
-    imp.add_argument("paths", nargs="+", metavar="PATH")
-    events = commands.add_parser("events", help="list upcoming events (or all with --all)")
-    events.add_argument("--all", action="store_true", help="past events too")
-    events.add_argument("--json", action="store_true", help="a JSON list instead of a table")
-    commands.add_parser("check-config", help="validate the config and print it (token redacted)")
-    schedule = commands.add_parser("schedule", help="what the bot will post, where and when (a dry run)")
-    schedule.add_argument("--json", action="store_true", help="a JSON list instead of a table")
-    rsvps = commands.add_parser("rsvps", help="list an event's RSVPs (going, waitlist, maybe, not going)")
-    rsvps.add_argument("slug", metavar="SLUG")
-    rsvps.add_argument("--json", action="store_true", help="a JSON list of {user_id, name, status, position}")
-    add_export_parser(commands)
-    return parser
+# commands that work on event files alone: a config is used when there is one, else the defaults
+CONFIG_OPTIONAL = ("lint", "preview")
 
 
 def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
@@ -63,8 +29,10 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
     clock = clock or SystemClock()
     args = build_parser().parse_args(argv)
     path = config_path(args.config, os.environ)
+    config: Config | None = None
     try:
-        config = load_config(path)
+        if args.command not in CONFIG_OPTIONAL or args.config or path.exists():
+            config = load_config(path)
         token = read_token(os.environ)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
@@ -72,39 +40,82 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
         return EXIT_CONFIG
     setup_logging(args.verbose, secrets=[token] if token else [])
     try:
-        if args.command == "check-config":
-            return catalog.check_config(config, token)
-        if args.command == "import":
-            return asyncio.run(catalog.import_command(config, args.paths, clock))
-        if args.command == "rsvps":
-            return asyncio.run(rsvps_command(config, args.slug, as_json=args.json))
-        if args.command == "schedule":
-            return asyncio.run(schedule_command(config, as_json=args.json, clock=clock))
-        if args.command == "events":
-            return asyncio.run(
-                catalog.events_command(config, show_all=args.all, as_json=args.json, clock=clock)
-            )
-        if args.command == "export":
-            return asyncio.run(export_command(config, args, clock))
-        if args.command == "run":
-            return asyncio.run(
-                run.run_command(
-                    config,
-                    token,
-                    sandbox_port=args.sandbox_port,
-                    clock=clock,
-                    start_retries=args.start_retries,
-                )
-            )
-        if args.command == "sandbox":
-            return asyncio.run(run.sandbox_command(config, args.port, clock))
+        if args.command in CONFIG_OPTIONAL:
+            return _config_optional(args, config, clock)
+        assert config is not None
+        return _dispatch(args, config, token, clock)
     except KeyboardInterrupt:
         return 130
-    except DatabaseUnavailable as exc:
+    except Exception as exc:
+        from bot.db.engine import DatabaseUnavailable
+
+        if not isinstance(exc, DatabaseUnavailable):
+            raise
         logging.getLogger(__name__).debug("opening the database failed", exc_info=True)
+        source = config.source if config is not None else path
         print(
-            f"error: {exc.message}; check database.url in {config.source} (or ${DATABASE_URL_ENV})",
-            file=sys.stderr,
+            f"error: {exc.message}; check database.url in {source} (or ${DATABASE_URL_ENV})", file=sys.stderr
         )
         return EXIT_FAILURE
-    raise AssertionError(f"unhandled command {args.command}")
+
+
+def _config_optional(args: argparse.Namespace, config: Config | None, clock: Clock) -> int:
+    command = args.command
+    if command == "lint":
+        from bot.cli.lint import lint_command
+
+        return lint_command(config, args, clock)
+    if command == "preview":
+        from bot.cli.preview import preview_command
+
+        return asyncio.run(preview_command(config, args, clock))
+    raise AssertionError(f"unhandled command {command}")
+
+
+def _dispatch(args: argparse.Namespace, config: Config, token: str | None, clock: Clock) -> int:
+    command = args.command
+    if command == "check-config":
+        from bot.cli.catalog import check_config
+
+        return check_config(config, token)
+    if command == "import":
+        from bot.cli.catalog import import_command
+
+        return asyncio.run(import_command(config, args.paths, clock))
+    if command == "events":
+        from bot.cli.catalog import events_command
+
+        return asyncio.run(events_command(config, show_all=args.all, as_json=args.json, clock=clock))
+    if command == "rsvps":
+        from bot.cli.rsvps import rsvps_command
+
+        return asyncio.run(rsvps_command(config, args.slug, as_json=args.json))
+    if command == "schedule":
+        from bot.cli.schedule import schedule_command
+
+        return asyncio.run(schedule_command(config, as_json=args.json, clock=clock))
+    if command == "export":
+        from bot.cli.export import export_command
+
+        return asyncio.run(export_command(config, args, clock))
+    if command == "sync":
+        from bot.cli.sync import sync_command
+
+        return asyncio.run(sync_command(config, args, clock))
+    if command == "run":
+        from bot.cli.run import run_command
+
+        return asyncio.run(
+            run_command(
+                config,
+                token,
+                sandbox_port=args.sandbox_port,
+                clock=clock,
+                start_retries=args.start_retries,
+            )
+        )
+    if command == "sandbox":
+        from bot.cli.run import sandbox_command
+
+        return asyncio.run(sandbox_command(config, args.port, clock))
+    raise AssertionError(f"unhandled command {command}")
