@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog.files import iter_event_files
@@ -22,6 +23,8 @@ from bot.config import RemovalGuardConfig
 from bot.db.models import Event
 
 log = logging.getLogger(__name__)
+
+_CHUNK = 500  # sources per IN (...) query: well under SQLite's and PostgreSQL's parameter limits
 
 # why a folder's vanished files were not taken for removals
 MISSING, UNREADABLE, EMPTY, TOO_MANY = "missing", "unreadable", "empty", "too_many"
@@ -62,12 +65,36 @@ class RemovalResult:
     refused: Refusal | None = None
 
 
-def _under(path: Path, folder: Path) -> bool:
+def _under(path: str, folder: str, real: _RealPaths) -> bool:
+    """Whether `path`, symlinks followed, is in `folder` (resolved); as strings, for 10,000 rows at once."""
     try:
-        path.resolve().relative_to(folder)
+        resolved = real.of(path)
     except (ValueError, OSError):
         return False
-    return True
+    return resolved == folder or resolved.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+class _RealPaths:
+    """`Path.resolve()` for many files in few folders: each folder is resolved once, then only the last
+    component is looked at (one lstat), instead of every component of every path. Made per call, so that
+    a folder renamed or relinked between two calls is seen."""
+
+    def __init__(self) -> None:
+        self._folders: dict[str, str] = {}
+
+    def of(self, path: str) -> str:
+        """What os.path.realpath(path) gives."""
+        parent, name = os.path.split(path)
+        if parent == path or not os.path.isabs(path) or any(p in (".", "..") for p in path.split(os.sep)):
+            return os.path.realpath(path)  # the root, or a path whose `..` must follow links first
+        joined = os.path.join(self._folder(parent), name)
+        return os.path.realpath(joined) if os.path.islink(joined) else joined
+
+    def _folder(self, folder: str) -> str:
+        real = self._folders.get(folder)
+        if real is None:
+            real = self._folders[folder] = self.of(folder)
+        return real
 
 
 def _folder_state(folder: Path) -> tuple[str | None, str]:
@@ -106,11 +133,14 @@ async def mark_removed(
     )
     held: list[tuple[int, str, datetime, bool]] = []  # (id, slug, starts_at, file exists)
     back: list[tuple[int, str]] = []
+    real = _RealPaths()
+    within = str(folder)
     for event_id, slug, source, removed_at, starts_at in rows.all():
-        path = source_file(source, base)
-        if not _under(path, folder):
+        # a stored source is absolute (the common case, taken as it is), else found by source_file
+        path = source if os.path.isabs(source) else str(source_file(source, base))
+        if not _under(path, within, real):
             continue
-        exists = path.exists()
+        exists = os.path.exists(path)
         if removed_at is None:
             held.append((event_id, slug, starts_at, exists))
         elif exists:
@@ -184,3 +214,74 @@ def refusal_line(refusal: Refusal) -> str:
         f"removal_guard.max_share ({refusal.max_share:.0%}) allows: {kept}. Put the files back, or if they "
         "were removed on purpose raise removal_guard.max_share (or removal_guard.min_files) in the config"
     )
+
+
+async def mark_files_removed(
+    session: AsyncSession,
+    folder: Path,
+    gone: Iterable[str],
+    now: datetime,
+    *,
+    present: Iterable[str] = (),
+    guard: RemovalGuardConfig | None = None,
+) -> RemovalResult:
+    """`mark_removed` for a known list of files, without walking the folder: what a repository sync uses,
+    since git says which files a commit deleted.
+
+    `gone` and `present` are stored sources (absolute, resolved) of files under `folder`: events stored
+    from a `gone` file that no longer exists are marked removed, and removed events stored from a
+    `present` file that exists are restored. The same removal guard holds as for `mark_removed`: when
+    too many of the folder's events vanish at once, or the folder holds no event file any more, nothing
+    is marked removed and `refused` says why. Events stored from elsewhere are never touched.
+    """
+    guard = guard or RemovalGuardConfig()
+    folder = folder.resolve()
+    result = RemovalResult()
+    present = [p for p in dict.fromkeys(present) if os.path.exists(p)]
+    for start in range(0, len(present), _CHUNK):
+        back = await session.scalars(
+            select(Event).where(
+                Event.source.in_(present[start : start + _CHUNK]), Event.removed_at.is_not(None)
+            )
+        )
+        for event in back:
+            event.removed_at = None
+            result.restored.append(event.slug)
+            log.debug("%s: its file is back in %s; no longer removed", event.slug, folder)
+    vanished = [p for p in dict.fromkeys(gone) if not os.path.exists(p)]
+    lost: list[Event] = []
+    for start in range(0, len(vanished), _CHUNK):
+        lost.extend(
+            await session.scalars(
+                select(Event)
+                .where(Event.source.in_(vanished[start : start + _CHUNK]), Event.removed_at.is_(None))
+                .order_by(Event.slug)
+            )
+        )
+    if not lost:
+        return result
+    reason, detail = _folder_state(folder)
+    held = len(lost)
+    if reason is None and len(lost) >= guard.min_files:
+        # the events the folder held before this change: those still there, plus the ones just lost
+        prefix = str(folder).rstrip(os.sep) + os.sep
+        held = (
+            await session.scalar(
+                select(func.count())
+                .select_from(Event)
+                .where(Event.source.startswith(prefix, autoescape=True), Event.removed_at.is_(None))
+            )
+            or 0
+        )
+        held = max(held, len(lost))
+        if len(lost) > guard.max_share * held:
+            reason = TOO_MANY
+    if reason is not None:
+        slugs = tuple(e.slug for e in lost)
+        result.refused = Refusal(folder, reason, len(lost), held, slugs, guard.max_share, detail)
+        return result
+    for event in lost:
+        event.removed_at = now
+        result.removed.append(Removed(event.slug, event.starts_at > now))
+        log.debug("%s: its file is gone from %s; marked removed", event.slug, folder)
+    return result

@@ -1,4 +1,8 @@
-"""CLI commands over the event catalog: import, events, check-config, and `run` until the bot exists."""
+"""CLI commands over the event catalog: import, events, check-config, and `run` until the bot exists.
+
+Each command imports what it uses when it runs: `check-config` needs no database at all, and `events` no
+parser, so neither pays at start-up for what only `import` uses (see benchmarks/cli_startup.py).
+"""
 
 from __future__ import annotations
 
@@ -6,23 +10,21 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import yaml
-
-from bot.catalog import queries
-from bot.catalog.importer import ImportReport, import_paths
-from bot.catalog.removal import mark_removed, refusal_line, removal_line, restored_line
-from bot.catalog.rows import event_to_json
 from bot.cli.safe_text import safe_json, safe_line
 from bot.clock import Clock, SystemClock
 from bot.config import Config
-from bot.db.engine import open_database
-from bot.db.models import Event
-from bot.when import when_text
+
+if TYPE_CHECKING:
+    from bot.catalog.importer import ImportReport
+    from bot.db.models import Event
 
 
 def check_config(config: Config, token: str | None) -> int:
     """Prints the values in effect, in config.yaml's notation (`7d`, `"18:00"`); the token only as set or not."""
+    import yaml
+
     data = config.redacted()
     data["token"] = "[set]" if token else "[not set: `run` starts the local sandbox]"
     print(f"# {config.source}: valid")
@@ -44,6 +46,11 @@ def print_report(report: ImportReport) -> None:
 
 
 async def import_command(config: Config, paths: Sequence[str], clock: Clock | None = None) -> int:
+    """Imports files and folders in one transaction; events whose files left a given folder are marked removed."""
+    from bot.catalog.importer import import_paths
+    from bot.catalog.removal import mark_removed, refusal_line, removal_line, restored_line
+    from bot.db.engine import open_database
+
     clock = clock or SystemClock()
     missing = [p for p in paths if not Path(p).exists()]
     for p in missing:
@@ -73,6 +80,11 @@ async def import_command(config: Config, paths: Sequence[str], clock: Clock | No
 
 
 async def events_command(config: Config, *, show_all: bool, as_json: bool, clock: Clock | None = None) -> int:
+    """The upcoming (or all) events as a table or JSON."""
+    from bot.catalog import queries
+    from bot.catalog.rows import event_to_json
+    from bot.db.engine import open_database
+
     clock = clock or SystemClock()
     async with open_database(config.database.url) as sessions, sessions() as session:
         if show_all:
@@ -88,6 +100,8 @@ async def events_command(config: Config, *, show_all: bool, as_json: bool, clock
 
 def format_table(events: Sequence[Event], which: str, now: datetime) -> str:
     """Events as text; each start in the event's own zone, naming its date unless it is today."""
+    from bot.when import when_text
+
     if not events:
         return f"No {which} events. Add event files to the events folder and run `meetup-bot import`."
     lines = []
@@ -105,6 +119,10 @@ def format_table(events: Sequence[Event], which: str, now: datetime) -> str:
 
 async def run_command(config: Config, clock: Clock | None = None) -> int:
     """Import events_dir, then list what is upcoming (the Discord side comes with the bot)."""
+    from bot.catalog import queries
+    from bot.catalog.importer import import_paths
+    from bot.db.engine import open_database
+
     clock = clock or SystemClock()
     async with open_database(config.database.url) as sessions:
         async with sessions.begin() as session:

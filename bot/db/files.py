@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 from pathlib import Path
-
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from urllib.parse import parse_qsl, unquote
 
 log = logging.getLogger(__name__)
 
@@ -21,18 +20,43 @@ SIDE_FILES = ("-wal", "-shm", "-journal")
 _reported: set[Path] = set()
 
 
+# SQLAlchemy's URL grammar (sqlalchemy.engine.url._parse_url), so that reading the config needs no SQLAlchemy:
+# `check-config` and `lint` never import it. tests/test_startup_imports.py checks it against make_url.
+_URL = re.compile(
+    r"""
+        (?P<name>[\w\+]+)://
+        (?:
+            (?P<username>[^:/]*)
+            (?::(?P<password>[^@]*))?
+        @)?
+        (?:
+            (?:
+                \[(?P<ipv6host>[^/\?]+)\] |
+                (?P<ipv4host>[^/:\?]+)
+            )?
+            (?::(?P<port>[^/\?]*))?
+        )?
+        (?:/(?P<database>[^\?]*))?
+        (?:\?(?P<query>.*))?
+        """,
+    re.X,
+)
+
+
 def sqlite_file(url: str) -> Path | None:
     """The database file a SQLite URL names; None for other backends and in-memory databases."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
+    parsed = _URL.match(url)
+    if parsed is None:
         return None
-    if not parsed.drivername.startswith("sqlite"):
+    if parsed["port"]:
+        int(parsed["port"])  # as make_url does: a port that is not a number is an error
+    if not parsed["name"].startswith("sqlite"):
         return None
-    database = parsed.database or ""
+    database = unquote(parsed["database"] or "")
     if database.startswith("file:"):  # a URI filename (`?uri=true`): file:PATH?mode=...
         database = database[len("file:") :].split("?", 1)[0]
-        if parsed.query.get("mode") == "memory":
+        modes = [value for key, value in parse_qsl(parsed["query"] or "") if key == "mode"]
+        if modes == ["memory"]:
             return None
     if not database or database == ":memory:":
         return None
