@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from types import TracebackType
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.catalog.limits import CAPACITY, COUNT, YEAR, Limit, OutOfRange
@@ -1269,7 +1270,8 @@ def _parse(text: str, slug: str, source: str, options: ParseOptions) -> EventRec
         with ctx.about("Capacity", capacity_rows[0][0]):
             capacity = parse_int(_joined(capacity_rows, " "))
 
-    agenda = resolve_agenda(ctx, _agenda(text, page.sections, ctx), time_range)
+    raw_agenda = _agenda(text, page.sections, ctx)
+    agenda = resolve_agenda(ctx, raw_agenda, time_range)
     starts_at, ends_at, items = event_times(
         ctx,
         day=when.day,
@@ -1305,7 +1307,24 @@ def _parse(text: str, slug: str, source: str, options: ParseOptions) -> EventRec
         capacity=capacity,
         cancelled=_cancelled(ctx, rows, title),
         warnings=ctx.warnings,
+        start_is_default=not agenda and time_range is None,
+        **(_locations(ctx, rows, page.title_pos, raw_agenda) if options.locate else {}),
     )
+
+
+_LOCATED_KEYS = ("when", "time", "timezone", "where", "capacity", "rsvps", "groups")
+
+
+def _locations(ctx: Context, rows: Rows, title_pos: int, agenda: Sequence[RawAgendaItem]) -> dict[str, Any]:
+    """`EventRecord.lines` and `agenda_lines` (for lint): the line of the title, of each Meta row's first
+    line, and of each agenda item kept (items without a title are skipped, as `resolve_agenda` does)."""
+    lines = {"title": ctx.line(title_pos) or 1}
+    for key in _LOCATED_KEYS:
+        if found := rows.get(key):
+            line = ctx.line(found[0][0])
+            if line:
+                lines[key] = line
+    return {"lines": lines, "agenda_lines": [ctx.line(item.pos) for item in agenda if item.title]}
 
 
 def parse_markdown(text: str, *, slug: str, source: str, options: ParseOptions) -> EventRecord:

@@ -55,6 +55,13 @@ class EventRecord:
     capacity: int | None = None
     cancelled: bool = False
     warnings: list[str] = field(default_factory=list)
+    # the start came from the configured default: no agenda and no time (or "TBD") in the file
+    start_is_default: bool = False
+    # where values were written (1-based lines), for tools that point at them (`meetup-bot lint`); filled
+    # only when parsed with `ParseOptions(locate=True)`, since counting lines costs the importer time.
+    # Keys: title, when, time, timezone, where, capacity, rsvps, groups (those the file has)
+    lines: dict[str, int] = field(default_factory=dict)
+    agenda_lines: list[int | None] = field(default_factory=list)  # one per `agenda` item
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,8 @@ class ParseOptions:
     # the configured groups as warnings name them, e.g. "StLGo (St. Louis Go)"; for messages only, so left
     # out of repr (and so of the content hash): they change nothing a file parses to
     known_groups: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    # fill EventRecord.lines / agenda_lines (for lint); out of repr like known_groups: it changes no value
+    locate: bool = field(default=False, repr=False, compare=False)
 
     def canonical_group(self, name: str) -> str:
         """The configured name for `name` (case-insensitive, aliases included), else `name` itself."""

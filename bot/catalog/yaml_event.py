@@ -444,7 +444,8 @@ def _parse(text: str, slug: str, source: str, options: ParseOptions) -> EventRec
     geo = _geo(doc) or place.geo
 
     reported, by_group, count_groups = _reported(doc, options)
-    agenda = resolve_agenda(ctx, _agenda(doc), time_range)
+    raw_agenda = _agenda(doc)
+    agenda = resolve_agenda(ctx, raw_agenda, time_range)
     starts_at, ends_at, items = event_times(
         ctx,
         day=when.day,
@@ -480,7 +481,25 @@ def _parse(text: str, slug: str, source: str, options: ParseOptions) -> EventRec
         capacity=_capacity(doc),
         cancelled=bool(doc.flag("cancelled")) or title.cancelled,
         warnings=ctx.warnings,
+        start_is_default=not agenda and time_range is None,
+        **(_locations(doc, when_key, group_key, raw_agenda) if options.locate else {}),
     )
+
+
+def _locations(doc: _Doc, when_key: str, group_key: str, agenda: list[RawAgendaItem]) -> dict[str, Any]:
+    """`EventRecord.lines` and `agenda_lines` (for lint), under the markdown parser's names."""
+    keys = {
+        "title": "title",
+        "when": when_key,
+        "time": "time",
+        "timezone": "timezone",
+        "where": doc.one_of("where", "location"),
+        "capacity": "capacity",
+        "rsvps": "reported",
+        "groups": group_key,
+    }
+    lines = {name: doc.lines[key] for name, key in keys.items() if key in doc.lines}
+    return {"lines": lines, "agenda_lines": [item.pos for item in agenda if item.title]}
 
 
 def parse_yaml(text: str, *, slug: str, source: str, options: ParseOptions) -> EventRecord:
