@@ -306,13 +306,14 @@ class HttpConfig(_Strict):
 
     listen: str  # host:port, e.g. 127.0.0.1:8080 (port 0: a free one)
 
-    @field_validator("listen")
+    @field_validator("listen", mode="before")
     @classmethod
-    def _host_port(cls, value: str) -> str:
-        host, sep, port = value.strip().rpartition(":")
+    def _host_port(cls, value: object) -> str:
+        text = str(value).strip() if isinstance(value, (str, int)) else ""
+        host, sep, port = text.rpartition(":")
         if not sep or not host or not port.isdigit() or int(port) > 65535:
-            raise ValueError(f"{shown(value)} is not host:port; expected e.g. 127.0.0.1:8080")
-        return value.strip()
+            raise ValueError(f"{shown(str(value))} is not host:port; expected e.g. 127.0.0.1:8080")
+        return text
 
     @property
     def host(self) -> str:

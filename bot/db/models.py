@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -116,14 +117,15 @@ class Rsvp(Base):
     queued_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     # arrival order within the event (gateway order); ties in queued_at cannot reorder the waitlist
-    queue_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # the server defaults are those migration 0005 added the columns with (a fresh schema must equal it)
+    queue_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # what the member was last told by DM (so restarts and reconciliation never tell them twice)
     notified_status: Mapped[str | None] = mapped_column(String(16))
     notified_position: Mapped[int | None] = mapped_column(Integer)
     # their DMs are closed (Discord 50007): not retried for this event; the RSVP stands
-    dm_failed: Mapped[bool] = mapped_column(Boolean, default=False)
+    dm_failed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # "reaction" or "command" (/rsvp): reconciliation removes only RSVPs whose reaction is gone
-    source: Mapped[str] = mapped_column(String(16), default="reaction")
+    source: Mapped[str] = mapped_column(String(16), default="reaction", server_default="reaction")
 
 
 class Post(Base):
@@ -207,3 +209,40 @@ class CodeAttempt(Base):
     user_id: Mapped[int] = mapped_column(BigInteger)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     at: Mapped[datetime]
+
+
+class RepoSync(Base):
+    """The last commit of the events repository imported into the database, one row per repository, branch
+    and folder: the next sync imports only what changed since it, and a restart never re-imports."""
+
+    __tablename__ = "repo_syncs"
+    __table_args__ = (UniqueConstraint("url", "branch", "path"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    branch: Mapped[str] = mapped_column(String(255))
+    path: Mapped[str] = mapped_column(Text)
+    # full sha of the upstream commit whose files the database holds
+    commit: Mapped[str] = mapped_column(String(64))
+    synced_at: Mapped[datetime]
+    # the removal guard refused at this commit: the next sync compares every file (as an import of the
+    # folder would), so the removals happen once the guard allows them (files back, or the limit raised)
+    recheck: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class Writeback(Base):
+    """The bot's own write-back of an event's totals into the events repository, the morning after it:
+    one row per event, inserted to claim it (so one process does it, once, across restarts), `done` after.
+
+    `state`: "claimed" (a process is on it until `claimed_at` + the lease) or "done"; `commit` is the
+    totals commit made (none when nothing changed or nothing was recorded); `outcome` the line reported."""
+
+    __tablename__ = "writebacks"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    claim_token: Mapped[str] = mapped_column(String(32))
+    claimed_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    commit: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(Text)
