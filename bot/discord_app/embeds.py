@@ -2,61 +2,42 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from datetime import datetime
 
 import discord
 
 from bot.config import RsvpEmojis
 from bot.db.models import Event
 from bot.rsvp.counts import RsvpCounts
+from bot.schedule.announcement_text import (
+    agenda_text,
+    announcement_content,
+    clip,
+    excerpt,
+    plain_links,
+    rsvp_line,
+    timestamp,
+    when_text,
+    where_text,
+)
+
+__all__ = [
+    "EMBED_COLOUR",
+    "agenda_embed",
+    "agenda_text",
+    "announcement_embed",
+    "event_embed",
+    "events_page_embed",
+    "excerpt",
+    "plain_links",
+    "rsvp_line",
+    "timestamp",
+    "when_text",
+    "where_text",
+]
 
 EMBED_COLOUR = discord.Colour(0x00ADD8)
-_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
-
-
-def timestamp(when: datetime, style: str = "F") -> str:
-    """A Discord timestamp tag: rendered in the reader's own time zone and language."""
-    return f"<t:{int(when.timestamp())}:{style}>"
-
-
-def when_text(event: Event) -> str:
-    return f"{timestamp(event.starts_at, 'F')} – {timestamp(event.ends_at, 't')} ({timestamp(event.starts_at, 'R')})"
-
-
-def where_text(event: Event) -> str:
-    if event.online:
-        return (
-            f"Online: {event.stream_url}"
-            if event.stream_url
-            else f"Online ({event.location or 'link to follow'})"
-        )
-    text = event.location or "Venue to be announced"
-    if event.geo_lat is not None and event.geo_lon is not None:
-        text += f"\n[Map](https://www.openstreetmap.org/?mlat={event.geo_lat}&mlon={event.geo_lon}&zoom=17)"
-    return text
-
-
-def agenda_text(event: Event) -> str:
-    lines = []
-    for item in event.agenda:
-        start = timestamp(datetime.fromisoformat(item["starts_at"]), "t")
-        end = f"–{timestamp(datetime.fromisoformat(item['ends_at']), 't')}" if item.get("ends_at") else ""
-        lines.append(f"{start}{end} {item['title']}")
-    return "\n".join(lines)
-
-
-def excerpt(markdown: str, limit: int = 300) -> str:
-    """The first paragraph of a section, cut at a word boundary."""
-    paragraph = markdown.strip().split("\n\n", 1)[0].strip()
-    if len(paragraph) <= limit:
-        return paragraph
-    return paragraph[:limit].rsplit(" ", 1)[0] + "…"
-
-
-def _clip(text: str, limit: int = 1024) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+_clip = clip
 
 
 def event_embed(event: Event, *, going: int | None = None, maybe: int | None = None) -> discord.Embed:
@@ -110,44 +91,17 @@ def agenda_embed(event: Event) -> discord.Embed:
     return embed
 
 
-def plain_links(markdown: str) -> str:
-    """Markdown links reduced to `text (url)` for places that do not render them."""
-    return _LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", markdown)
-
-
-def rsvp_line(counts: RsvpCounts, emojis: RsvpEmojis, capacity: int | None) -> str:
-    """How to answer, and where the answers stand."""
-    line = f"React {emojis.going} going · {emojis.maybe} maybe · {emojis.not_going} can't make it"
-    figures = f"{counts.going} going" + (f", {counts.maybe} maybe" if counts.maybe else "")
-    if capacity:
-        figures += f" · {max(capacity - counts.going, 0)} of {capacity} places left"
-    if counts.waitlist:
-        figures += f" · {counts.waitlist} on the waitlist"
-    return f"{line} — {figures}"
-
-
 def announcement_embed(event: Event, counts: RsvpCounts, emojis: RsvpEmojis) -> discord.Embed:
     """The announcement members RSVP on: kept current by editing it in place."""
-    cancelled = event.cancelled or event.removed_at is not None
+    content = announcement_content(event, rsvp_line(counts, emojis, event.capacity))
     embed = discord.Embed(
-        title=_clip(("Cancelled: " if cancelled else "") + event.title, 256),
-        url=event.links[0] if event.links else None,
-        description=_clip(excerpt(event.sections.get("Presentation", "")), 4096) or None,
-        colour=discord.Colour.dark_grey() if cancelled else EMBED_COLOUR,
+        title=content.title,
+        url=content.url,
+        description=content.description,
+        colour=discord.Colour.dark_grey() if content.cancelled else EMBED_COLOUR,
     )
-    embed.add_field(name="When", value=when_text(event), inline=False)
-    embed.add_field(name="Where", value=_clip(where_text(event)), inline=False)
-    if event.presenters:
-        embed.add_field(name="Presenters", value=_clip(", ".join(event.presenters)), inline=False)
-    if event.agenda:
-        embed.add_field(name="Agenda", value=_clip(agenda_text(event)), inline=False)
-    sponsors = event.sections.get("Sponsors", "").strip()
-    if sponsors:
-        embed.add_field(name="Sponsors", value=_clip(excerpt(sponsors, 600)), inline=False)
-    if event.links:
-        embed.add_field(name="Links", value=_clip("\n".join(event.links)), inline=False)
-    if not cancelled:
-        embed.add_field(name="RSVP", value=_clip(rsvp_line(counts, emojis, event.capacity)), inline=False)
-    if event.hosting_groups:
-        embed.set_footer(text=" · ".join(event.hosting_groups) + f" · {event.slug}")
+    for name, value in content.fields:
+        embed.add_field(name=name, value=value, inline=False)
+    if content.footer:
+        embed.set_footer(text=content.footer)
     return embed
