@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+import os
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+from bot.config import WEBHOOK_SECRET_ENV
 from bot.discord_app.client import MeetupBot
 from bot.discord_app.poster import DiscordPublisher
 from bot.discord_app.services import Services
@@ -22,6 +24,8 @@ from bot.discord_endpoint import (
 from bot.errors import StartupError
 from bot.schedule.service import Scheduler
 from bot.schedule.timer import Timer
+from bot.web.hooks import add_git_hook, webhook_off_warning
+from bot.web.server import WebServer, build_app
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +75,7 @@ class Application:
         scheduled_posting: bool = True,
         retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
         token_source: str = "$DISCORD_TOKEN",
+        environ: Mapping[str, str] | None = None,
         **client_options: Any,
     ) -> None:
         self._token = token
@@ -87,13 +92,30 @@ class Application:
         self.services = dataclasses.replace(services, scheduler=self.scheduler, publisher=self.publisher)
         self.bot.services = self.services
         self.timer = Timer(self.scheduler, services.clock)
+        self.web = self._web_server(services, os.environ if environ is None else environ)
         self._scheduled_posting = scheduled_posting
         self._task: asyncio.Task[None] | None = None
         self._timer_task: asyncio.Task[None] | None = None
         self._failed: StartupError | None = None
 
+    def _web_server(self, services: Services, environ: Mapping[str, str]) -> WebServer | None:
+        """The HTTP server of `http.listen` with the git webhook (None without `http`)."""
+        config = services.config
+        if config.http is None:
+            return None
+        secret = environ.get(WEBHOOK_SECRET_ENV, "").strip() or None
+        warning = webhook_off_warning(secret)
+        if warning is not None:
+            log.warning("%s", warning)
+        app = build_app()
+        add_git_hook(app, config.events_repo, secret, self.timer.resync_soon)
+        return WebServer(config.http, app)
+
     async def start(self) -> None:
-        """Connects in the background: first a check that Discord answers (with retries), then discord.py."""
+        """Connects in the background: first a check that Discord answers (with retries), then discord.py.
+        The HTTP server (`http.listen`) is listening when this returns; a port in use is a StartupError."""
+        if self.web is not None:
+            await self.web.start()
         self._endpoint = use_discord_endpoint(self._api_base_url, self._gateway_url)
         await self.bot.__aenter__()  # discord.py's asyncio objects, so wait_until_ready() works from now on
         self._task = asyncio.create_task(self._connect(self._endpoint), name="discord-client")
@@ -155,6 +177,8 @@ class Application:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._timer_task
             self._timer_task = None
+        if self.web is not None:
+            await self.web.stop()  # no webhook starts a sync while the timer finishes its passes
         await self.timer.stop()
         if self._task is not None and not self._handed_over:
             self._task.cancel()  # still checking Discord or waiting to try again: nothing to hand over

@@ -7,7 +7,9 @@ import logging
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.application import DEFAULT_RETRY_DELAYS, Application, backoff_delays
 from bot.catalog.importer import import_paths
@@ -34,6 +36,9 @@ from bot.sandbox_mode import (
     seed_from_config,
     with_demo_reminder,
 )
+
+if TYPE_CHECKING:
+    from bot.repo.sync import RepoSyncReport
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +70,35 @@ def _token_source() -> str:
     return f"${TOKEN_FILE_ENV}" if from_file else f"${TOKEN_ENV}"
 
 
+async def _start_sync(config: Config, services: Services) -> tuple[RemovalResult, RepoSyncReport]:
+    """The events repository into the database (cloned on the first start). Unreachable: one warning
+    line, and the bot starts with what the database has; the timer tries again every poll_interval."""
+    from bot.repo.sync import sync_repository
+
+    report = await sync_repository(config, services.sessions, services.clock)
+    if report.error is not None:
+        log.warning("events repository: %s; trying again every poll_interval", report.summary())
+        return RemovalResult(), report
+    print(report.summary(), flush=True)
+    for line in report.failed:
+        print(f"error: {line}", file=sys.stderr, flush=True)
+    return report.removal or RemovalResult(), report
+
+
+async def _prepare(config: Config, services: Services) -> Callable[[Application], None]:
+    """The start-up import (events_repo or events_dir); returns what tells the new Application about it."""
+    if config.events_repo is None:
+        removals = await _import(config, services)
+        return lambda app: app.scheduler.note_removals(removals)
+    removals, report = await _start_sync(config, services)
+
+    def note(app: Application) -> None:
+        app.scheduler.note_removals(removals)
+        app.scheduler.note_repo_sync(report)
+
+    return note
+
+
 async def _import(config: Config, services: Services) -> RemovalResult:
     """events_dir into the database; what `mark_removed` did, for the scheduler to tell the organizers."""
     folder = config.events_dir
@@ -88,7 +122,7 @@ async def _serve(
     """The bot against Discord; raises StartupError (shown as one line by run_command)."""
     async with open_database(config.database.url) as sessions:
         services = Services(config, sessions, clock)
-        removals = await _import(config, services)
+        note = await _prepare(config, services)
         app = Application(
             services,
             token,
@@ -97,7 +131,7 @@ async def _serve(
             retry_delays=retry_delays,
             token_source=_token_source(),
         )
-        app.scheduler.note_removals(removals)
+        note(app)
         await app.start()
         await app.run_until(stop)
     return 0
@@ -120,16 +154,18 @@ async def _sandbox_session(config: Config, port: int, clock: Clock, stop: asynci
             url = f"sqlite+aiosqlite:///{Path(tmp) / 'sandbox.db'}"
             async with open_database(url) as sessions:
                 services = Services(config, sessions, clock)
-                removals = await _import(config, services)
+                note = await _prepare(config, services)
                 start = await prepare_sandbox(config, sessions, clock.now())
                 for line in start.lines:
                     print(line, flush=True)
                 app = Application(
                     services, "sandbox-token", api_base_url=server.api_base_url, guild_ready_timeout=0.1
                 )
-                app.scheduler.note_removals(removals)
+                note(app)
                 await app.start()
                 await app.wait_ready()
+                if app.web is not None:
+                    print(f"http: {app.web.url}", flush=True)
                 print("sandbox: the bot is ready; type `help` to act as a member", flush=True)
                 async with console_task(server.url, config, clock, stop, start.example_slug):
                     await app.run_until(stop)

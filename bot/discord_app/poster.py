@@ -231,9 +231,9 @@ class DiscordPublisher:
             embed=announcement_embed(event, counts, self._config.rsvp.emojis), allowed_mentions=NO_PINGS
         )
 
-    async def report(self, group_name: str, text: str) -> None:
-        """To the group's log channel if it has one; the log always gets it."""
-        log.error("%s: %s", group_name, text)
+    async def report(self, group_name: str, text: str, *, level: int = logging.ERROR) -> None:
+        """To the group's log channel if it has one; the log always gets it (at `level`)."""
+        log.log(level, "%s: %s", group_name, text)
         group = self._config.group_named(group_name)
         channel_id = self._config.announcements_for(group).log_channel_id if group else None
         if channel_id is None:

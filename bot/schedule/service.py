@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -51,7 +51,18 @@ from bot.schedule.plan import (
 )
 from bot.schedule.sync import SyncResult, mark_current, reconcile, snapshot_of, stale_posts
 
+if TYPE_CHECKING:
+    from bot.repo.sync import RepoSyncReport
+
 log = logging.getLogger(__name__)
+
+# the longest text Discord takes in one message is 2000 characters; a summary is cut well before
+SUMMARY_LIMIT = 1900
+NO_EVENTS_REPO = (
+    "This bot reads its events from `events_dir`, not from a git repository, so there is nothing to sync. "
+    "To follow the group's repository, set `events_repo` (url, branch, path) in the bot's config.yaml "
+    "and restart it."
+)
 
 
 class AnnounceRefused(UserError):
@@ -90,8 +101,9 @@ class Publisher(Protocol):
         `reply_to` or nothing), oldest first; the caller takes one no other ledger row holds."""
         ...
 
-    async def report(self, group_name: str, text: str) -> None:
-        """Tell the group's organizers that something could not be posted."""
+    async def report(self, group_name: str, text: str, *, level: int = logging.ERROR) -> None:
+        """Tell the group's organizers (its log channel) something: by default that something could not be
+        posted; `level` is how the log records it."""
         ...
 
 
@@ -175,6 +187,11 @@ class Scheduler:
         # the events_dir condition that stopped removals, last logged and told (None: all was well)
         self._guard_condition: str | None = None
         self._noted_removals: RemovalResult | None = None  # from the start-up import, told at rebuild
+        self._noted_sync: RepoSyncReport | None = None  # the start-up sync's summary, told at rebuild
+        self._repo_outage: str | None = None  # the events repository could not be synced: logged once
+        self._told_failures: tuple[str | None, set[str]] = (None, set())  # (commit, failed lines told)
+        self._syncing = asyncio.Lock()  # one sync of the clone at a time in this process
+        self.repo_syncs = 0  # repository syncs started (the webhook, polls, /sync), for tests and the log
 
     # -- the plan ----------------------------------------------------------------------------
 
@@ -183,6 +200,9 @@ class Scheduler:
         noted, self._noted_removals = self._noted_removals, None
         if noted is not None:
             await self.removals_checked(noted, logged=True)
+        synced, self._noted_sync = self._noted_sync, None
+        if synced is not None:
+            await self._summarize(synced)
         async with self._lock:
             await self._rebuild()
         self._changed()
@@ -236,14 +256,104 @@ class Scheduler:
         self._queue = sorted(kept + fresh, key=lambda p: p.due_at)
 
     async def resync(self) -> RunReport:
-        """The periodic pass: import events_dir again (new, changed and removed files), plan everything
-        again from the database, and post what that makes due (a cancellation, a notice) in this pass."""
-        await self.import_events()
+        """The periodic pass: sync the events repository (`events_repo`) or import events_dir again (new,
+        changed and removed files), plan everything again from the database, and post what that makes due
+        (an announcement, a cancellation, a notice) in this pass."""
+        _, report = await self._resync()
+        return report
+
+    async def sync_now(self) -> RepoSyncReport:
+        """/sync: the same pass as `resync`, at once; returns what the repository sync did."""
+        if self.config.events_repo is None:
+            raise UserError(NO_EVENTS_REPO)
+        synced, _ = await self._resync()
+        assert synced is not None
+        return synced
+
+    async def _resync(self) -> tuple[RepoSyncReport | None, RunReport]:
+        synced = None
+        if self.config.events_repo is not None:
+            synced = await self.sync_repository()
+            await self.write_back_due()
+        else:
+            await self.import_events()
         async with self._lock:
             await self._rebuild()
             report = await self._run()
         self._changed()
+        return synced, report
+
+    async def sync_repository(self) -> RepoSyncReport:
+        """Fetch the events repository and import what changed (bot.repo.sync); the outcome is logged (an
+        outage once) and a change summarised to the organizers. No plan is made here: `resync` does it."""
+        from bot.repo.sync import sync_repository  # git and the diff logic only when a repository is used
+
+        self.repo_syncs += 1
+        async with self._syncing:
+            report = await sync_repository(self.config, self.sessions, self.clock)
+        await self.repo_synced(report)
         return report
+
+    async def write_back_due(self) -> list[str]:
+        """The morning after each event, its totals committed into the clone (bot.repo.writeback_job);
+        each line is told to the organizers. A failure here never stops the pass that follows."""
+        from bot.repo.writeback_job import write_back_due
+
+        try:
+            async with self._syncing:  # not while a sync moves the clone
+                lines = await write_back_due(self.config, self.sessions, self.clock)
+        except Exception:
+            log.exception("the morning-after write-back failed; it is tried again on the next pass")
+            return []
+        for line in lines:
+            for group in self.config.groups:
+                await self._report(group.name, fit(f"📝 {line}"), level=logging.INFO)
+        return lines
+
+    def note_repo_sync(self, report: RepoSyncReport) -> None:
+        """The start-up sync (already printed): an outage is not logged again by the next poll, and a
+        change is told to the organizers at `rebuild`, once the bot is connected."""
+        if report.error is not None:
+            self._repo_outage = report.error
+            return
+        self._told_failures = (report.commit, set(report.failed))
+        self._noted_sync = report
+
+    async def repo_synced(self, report: RepoSyncReport) -> None:
+        """Log a sync: an unreachable repository once per outage (and when it is back); a change (or a
+        refusal of the removal guard) told to the organizers of the groups it touched."""
+        if report.error is not None:
+            if self._repo_outage is None:
+                log.warning("events repository: %s", report.summary())
+            else:
+                log.debug("events repository still unreachable: %s", report.error)
+            self._repo_outage = report.error
+            return
+        if self._repo_outage is not None:
+            log.info("events repository reachable again: %s", report.summary())
+            self._repo_outage = None
+        if report.removal is not None:
+            await self.removals_checked(report.removal)
+        commit, told = self._told_failures
+        if commit != report.commit:
+            told = set()
+        fresh = replace(report, failed=[line for line in report.failed if line not in told])
+        self._told_failures = (report.commit, told | set(report.failed))
+        if fresh.changed:
+            log.info("events repository: %s", fresh.summary())
+            await self._summarize(fresh)
+
+    async def _summarize(self, report: RepoSyncReport) -> None:
+        """The summary of a sync in the log channel of each group it touched (every group when it names
+        none of them: a file that failed before its group could be read)."""
+        if not report.changed:
+            return
+        text = fit(f"🔄 meetup-bot: {report.summary()}")
+        names = [g.name for g in self.config.groups if g.name in report.groups] or [
+            g.name for g in self.config.groups
+        ]
+        for name in names:
+            await self._report(name, text, level=logging.DEBUG)
 
     async def import_events(self) -> None:
         """events_dir into the database, as `meetup-bot import events_dir` does; problems are logged once each.
@@ -611,11 +721,11 @@ class Scheduler:
             log.info("%s: not recording message %s, another sender is on it; retried later", label, found)
         return True
 
-    async def _report(self, group_name: str, text: str) -> None:
+    async def _report(self, group_name: str, text: str, *, level: int = logging.ERROR) -> None:
         if self.publisher is None:
             return
         try:
-            await self.publisher.report(group_name, text)
+            await self.publisher.report(group_name, text, level=level)
         except Exception:
             log.exception("could not report to the organizers of %s: %s", group_name, text)
 
@@ -633,6 +743,13 @@ class Scheduler:
             async with self._write, self.sessions.begin() as session:
                 await mark_current(session, post.id, event, now)
             report.edited.append(_label(post, event.slug))
+
+
+def fit(text: str, limit: int = SUMMARY_LIMIT) -> str:
+    """`text` cut to fit one Discord message, saying it was cut."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 30].rstrip() + " … (cut; the rest is in the log)"
 
 
 def _log_sync(sync: SyncResult) -> None:

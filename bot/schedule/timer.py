@@ -28,24 +28,33 @@ WAKE = "wake"
 RESYNC = "resync"
 
 
-class Timer:
-    """Drives a Scheduler in production: wakes it when something is due, and every few minutes imports
-    events_dir again and replans (so files added, edited or removed while the bot runs are acted on)."""
+DEFAULT_RESYNC = timedelta(minutes=5)
 
-    def __init__(
-        self, scheduler: Scheduler, clock: Clock, *, resync_every: timedelta = timedelta(minutes=5)
-    ) -> None:
+
+class Timer:
+    """Drives a Scheduler in production: wakes it when something is due, and every few minutes (events_dir;
+    `events_repo.poll_interval` for a repository) syncs the events again and replans, so files added,
+    edited or removed while the bot runs are acted on. `resync_soon` does it at once (the git webhook)."""
+
+    def __init__(self, scheduler: Scheduler, clock: Clock, *, resync_every: timedelta | None = None) -> None:
         self._scheduler = scheduler
         self._clock = clock
+        repo = scheduler.config.events_repo
+        if resync_every is None:
+            resync_every = repo.poll_interval if repo is not None else DEFAULT_RESYNC
         self._resync_every = resync_every
         self._aps: AsyncIOScheduler | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._soon: asyncio.Task[None] | None = None  # a resync asked for by resync_soon, running
+        self._again = False  # asked for again while it ran: one more pass after it
+        self._stopping = False
 
     @property
     def running(self) -> bool:
         return self._aps is not None
 
     def start(self) -> None:
+        self._stopping = False
         self._aps = AsyncIOScheduler(timezone=UTC)
         self._aps.add_job(
             self._spawn,
@@ -60,6 +69,41 @@ class Timer:
         self._aps.start()
         self._scheduler.on_change = self.arm
         self.arm()
+        if self._again:  # asked for before the bot was connected
+            self._again = False
+            self.resync_soon()
+
+    @property
+    def resync_every(self) -> timedelta:
+        return self._resync_every
+
+    @property
+    def resync_pending(self) -> bool:
+        """A resync asked for by `resync_soon` is running or still to come."""
+        return self._again or (self._soon is not None and not self._soon.done())
+
+    def resync_soon(self) -> None:
+        """A resync now, as a task (returns at once). Asked for again while one runs (several pushes in a
+        row), one more follows it, however many asked: each sync takes everything pushed until it starts."""
+        if self._stopping:
+            return
+        if self._aps is None:  # not started yet: done when the timer starts
+            self._again = True
+            return
+        if self._soon is not None and not self._soon.done():
+            self._again = True
+            return
+        self._again = False
+        self._soon = asyncio.create_task(self._resync_until_caught_up(), name="scheduler-resync-now")
+        self._tasks.add(self._soon)
+        self._soon.add_done_callback(self._tasks.discard)
+
+    async def _resync_until_caught_up(self) -> None:
+        while True:
+            await self._spawn(True)
+            if not self._again or self._stopping:
+                return
+            self._again = False
 
     def arm(self) -> None:
         """(Re)place the wake-up job at the scheduler's next due time."""
@@ -101,7 +145,7 @@ class Timer:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         try:
-            if resync:  # events_dir imported again, everything replanned, and what that makes due posted
+            if resync:  # the events synced again, everything replanned, and what that makes due posted
                 await self._scheduler.resync()
             else:
                 await self._scheduler.run_due()
@@ -112,6 +156,7 @@ class Timer:
     async def stop(self) -> None:
         """Stop the timer and wait for a pass in progress (each post's outcome is recorded in its own transaction)."""
         self._scheduler.on_change = None
+        self._stopping = True
         if self._aps is None:
             return
         self._aps.pause()  # no new pass starts; the one running finishes (APScheduler would cancel it)

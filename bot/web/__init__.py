@@ -1,0 +1,1 @@
+"""The bot's own HTTP server (`http.listen`): the git webhook today."""
