@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -67,3 +68,20 @@ def test_redact_replaces_whole_secrets_longest_first() -> None:
     assert redact("a MTIz.secret-token b", [TOKEN, "MTIz.secret"]) == "a [redacted] b"
     assert redact("x  y", ["", "   "]) == "x  y"
     assert redact(f"token={TOKEN}\n", [f"  {TOKEN}\n"]) == "token=[redacted]\n"
+
+
+def test_the_cli_redacts_the_git_token_and_the_webhook_secret_too(
+    log_lines: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from bot.cli.main import main
+    from bot.config import GIT_TOKEN_ENV, WEBHOOK_SECRET_ENV
+    from tests.conftest import BASE_CONFIG
+
+    (tmp_path / "config.yaml").write_text(BASE_CONFIG)
+    monkeypatch.setenv(GIT_TOKEN_ENV, "ghp_git-token-value")
+    monkeypatch.setenv(WEBHOOK_SECRET_ENV, "hook-secret-value")
+    assert main(["--config", str(tmp_path / "config.yaml"), "check-config"]) == 0
+    logging.getLogger("bot.repo").warning("fetch with ghp_git-token-value, hook-secret-value")
+    err = log_lines.readouterr().err
+    assert "fetch with [redacted], [redacted]" in err
+    assert "token-value" not in err and "secret-value" not in err

@@ -7,7 +7,6 @@ discord.py, Alembic or the sandbox.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import sys
@@ -15,7 +14,16 @@ from collections.abc import Sequence
 
 from bot.cli.parser import build_parser
 from bot.clock import Clock, SystemClock
-from bot.config import DATABASE_URL_ENV, Config, ConfigError, config_path, load_config, read_token
+from bot.config import (
+    DATABASE_URL_ENV,
+    GIT_TOKEN_ENV,
+    WEBHOOK_SECRET_ENV,
+    Config,
+    ConfigError,
+    config_path,
+    load_config,
+    read_token,
+)
 from bot.logs import setup_logging
 
 EXIT_FAILURE = 1
@@ -38,7 +46,8 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
         print(exc, file=sys.stderr)
         print("meetup-bot: the config has problems (above); nothing was changed.", file=sys.stderr)
         return EXIT_CONFIG
-    setup_logging(args.verbose, secrets=[token] if token else [])
+    secrets = [token, os.environ.get(GIT_TOKEN_ENV, ""), os.environ.get(WEBHOOK_SECRET_ENV, "")]
+    setup_logging(args.verbose, secrets=[s.strip() for s in secrets if s and s.strip()])
     try:
         if args.command in CONFIG_OPTIONAL:
             return _config_optional(args, config, clock)
@@ -66,6 +75,8 @@ def _config_optional(args: argparse.Namespace, config: Config | None, clock: Clo
 
         return lint_command(config, args, clock)
     if command == "preview":
+        import asyncio  # here, not at the top: `lint` and `check-config` do without it
+
         from bot.cli.preview import preview_command
 
         return asyncio.run(preview_command(config, args, clock))
@@ -78,6 +89,8 @@ def _dispatch(args: argparse.Namespace, config: Config, token: str | None, clock
         from bot.cli.catalog import check_config
 
         return check_config(config, token)
+    import asyncio
+
     if command == "import":
         from bot.cli.catalog import import_command
 
