@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from bot.catalog.files import EVENT_SUFFIXES, MAX_BYTES, parse_event_text
+from bot.catalog.files import MAX_BYTES, parse_event_text
 from bot.catalog.record import EventFileError, EventRecord, NotAnEvent, ParseOptions, unexpected_error
 from bot.errors import UserError
+from bot.repo.changes import is_event_path
 from bot.repo.git import GitError, git
 
 # git modes of files a checkout makes regular files (a symlink or a submodule is no event file)
@@ -77,19 +78,6 @@ async def _commit(top: Path, rev: str, option: str) -> str:
     return found.stdout.strip()
 
 
-def _is_event_path(path: str, folder: PurePosixPath) -> bool:
-    """An event file the importer would read: under the folder, an event suffix, nothing hidden."""
-    relative = PurePosixPath(path)
-    if str(folder) != ".":
-        try:
-            relative = relative.relative_to(folder)
-        except ValueError:
-            return False
-    if any(part.startswith(".") for part in relative.parts):
-        return False
-    return relative.suffix.casefold() in EVENT_SUFFIXES
-
-
 async def changed_paths(revisions: Revisions, folder: str) -> list[str]:
     """Event files under `folder` that the change adds, modifies, renames (both names) or removes."""
     result = await git(
@@ -113,7 +101,7 @@ async def changed_paths(revisions: Revisions, folder: str) -> list[str]:
         paths.extend(fields[index + 1 : index + 1 + count])
         index += 1 + count
     clean = PurePosixPath(folder)
-    return sorted({p for p in paths if _is_event_path(p, clean)})
+    return sorted({p for p in paths if is_event_path(p, str(clean))})
 
 
 async def read_versions(
