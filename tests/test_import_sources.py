@@ -116,3 +116,45 @@ async def test_rows_with_relative_sources_still_work_and_are_made_absolute(
         report = await import_paths(session, [config.events_dir], config.parse_options(), NOW)
     assert report.unchanged == [SLUG] and report.ok
     assert await _source(sessions) == str(page.resolve())
+
+
+def test_sources_are_resolved_through_symlinked_folders_and_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stored source is the file's resolved path however the folder was reached: a linked event
+    folder, a linked README.md, a linked events folder, a relative path; also past many files of one folder."""
+    from bot.catalog.prepared import PreparedEvent, Unchanged, load_all
+    from bot.catalog.record import ParseOptions
+
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "linked-folder").mkdir(parents=True)
+    (elsewhere / "linked-folder" / "README.md").write_text(PAGE.replace("Past Talk", "Linked Folder"))
+    (elsewhere / "linked-file.md").write_text(PAGE.replace("Past Talk", "Linked File"))
+    events = tmp_path / "real-events"
+    for slug in ("plain-a", "plain-b", "linked-file"):
+        (events / slug).mkdir(parents=True)
+    (events / "plain-a" / "README.md").write_text(PAGE)
+    (events / "plain-b" / "README.md").write_text(PAGE.replace("Past Talk", "Plain B"))
+    (events / "linked-file" / "README.md").symlink_to(elsewhere / "linked-file.md")
+    (events / "linked-folder").symlink_to(elsewhere / "linked-folder")
+    (tmp_path / "events").symlink_to(events)  # the folder the organizer names is itself a link
+    monkeypatch.chdir(tmp_path)
+
+    files = [
+        Path("events") / slug / "README.md" for slug in ("plain-a", "linked-file", "linked-folder", "plain-b")
+    ]
+    expected = [str((tmp_path / path).resolve()) for path in files]
+    assert expected[1] == str(elsewhere / "linked-file.md") and expected[2].startswith(str(elsewhere))
+
+    parsed = load_all(files, ParseOptions(), None)
+    assert [outcome.row["source"] for outcome in parsed if isinstance(outcome, PreparedEvent)] == expected
+
+    hashes = {
+        outcome.row["slug"]: outcome.row["content_hash"]
+        for outcome in parsed
+        if isinstance(outcome, PreparedEvent)
+    }
+    again = load_all(
+        files, ParseOptions(), hashes
+    )  # unchanged files are not parsed, and keep the same source
+    assert [outcome.stored for outcome in again if isinstance(outcome, Unchanged)] == expected

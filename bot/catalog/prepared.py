@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -69,7 +71,17 @@ JSON_COLUMNS = (
     "reported_by_group",
     "warnings",
 )
-_json = json.JSONEncoder().encode  # what json.dumps does with its defaults, minus the call layers
+_encode = json.JSONEncoder().encode  # what json.dumps does with its defaults, minus the call layers
+_encode_text = json.encoder.encode_basestring_ascii  # one string, as that encoder writes it
+
+
+def _json(value: list[Any] | dict[str, Any]) -> str:
+    """`_encode(value)`, quicker for the usual values: empty, or a list of strings (names, links)."""
+    if not value:
+        return "[]" if isinstance(value, list) else "{}"
+    if isinstance(value, list) and all(type(item) is str for item in value):
+        return f"[{', '.join(map(_encode_text, value))}]"
+    return _encode(value)
 
 
 # Bump when the parser reads the same text differently, so that every event is stored again.
@@ -225,6 +237,7 @@ def load_all(
     """
     outcomes: list[Outcome] = []
     prefix = hash_prefix(options)
+    folders: dict[str, str] = {}
     for path in files:
         try:
             text = read_event_text(path)
@@ -232,11 +245,47 @@ def load_all(
             if stored:
                 slug = slug_for(path)
                 if stored.get(slug) == digest:
-                    outcomes.append(Unchanged(slug, str(path), stored_source(path)))
+                    outcomes.append(Unchanged(slug, str(path), _stored_source(path, folders)))
                     continue
-            outcomes.append(prepare(parse_event_text(path, text, options), digest, stored_source(path)))
+            record = parse_event_text(path, text, options)
+            outcomes.append(prepare(record, digest, _stored_source(path, folders)))
         except (NotAnEvent, EventFileError) as problem:
             outcomes.append(problem)
         except Exception as exc:  # one odd file must never stop the others
             outcomes.append(unexpected_error(str(path), exc, "could not be imported"))
     return outcomes
+
+
+_PLAIN_NAMES = os.sep == "/" and os.altsep is None  # the quick way below knows POSIX paths only
+
+
+def _stored_source(path: Path, folders: dict[str, str]) -> str:
+    """`stored_source(path)` for a file that was just read, quicker for `FOLDER/SLUG/README.md`.
+
+    Resolving follows every name of the path with an lstat (Python code, the largest cost per file after
+    parsing). The files of a batch mostly share FOLDER: it is resolved once per batch (in `folders`, a
+    resolved FOLDER with a trailing separator), and only SLUG and README.md are looked at; when either is
+    a symlink, or the path has another shape, stored_source does it all.
+    """
+    text = str(path)
+    folder, _, name = text.rpartition("/")
+    top, _, sub = folder.rpartition("/")
+    if _PLAIN_NAMES and top and sub and sub != ".." and name and name != "..":
+        prefix = folders.get(top)
+        if prefix is None:
+            resolved = stored_source(Path(top))
+            prefix = folders[top] = resolved if resolved.endswith("/") else f"{resolved}/"
+        inner = f"{prefix}{sub}"
+        if not _is_symlink(inner):
+            full = f"{inner}/{name}"
+            if not _is_symlink(full):
+                return full
+    return stored_source(path)
+
+
+def _is_symlink(path: str) -> bool:
+    """As resolving sees a name: a symlink to follow, or not (also when it cannot be looked at)."""
+    try:
+        return stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError:
+        return False
