@@ -18,10 +18,11 @@ from bot.catalog.importer import import_paths
 from bot.cli.main import main
 from bot.cli.schedule import schedule_command
 from bot.clock import ManualClock
-from bot.config import Config
+from bot.config import Config, load_config
 from bot.db.models import Post, Rsvp
 from bot.schedule.facts import facts_of
 from bot.schedule.sync import snapshot_of
+from tests.conftest import BASE_CONFIG
 from tests.factories import NOW
 
 EVENT = """\
@@ -90,10 +91,10 @@ def day_after(days: int) -> str:
     return f"{day:%A, %B} {day.day}, {day.year}"
 
 
-def meetup(group: str, days: int) -> str:
+def meetup(group: str, days: int, *, title: str = "Profiling Go", where: str = "Example Hall") -> str:
     return (
-        f"# Profiling Go\n\n## Meta\n| | |\n| --- | --- |\n| **When:** | {day_after(days)} |\n"
-        f"| **Where:** | Example Hall |\n| **Hosting Group:** | {group} |\n"
+        f"# {title}\n\n## Meta\n| | |\n| --- | --- |\n| **When:** | {day_after(days)} |\n"
+        f"| **Where:** | {where} |\n| **Hosting Group:** | {group} |\n"
     )
 
 
@@ -174,3 +175,22 @@ async def test_schedule_is_a_dry_run_that_logs_no_planned_notice_and_shows_the_d
     async with sessions() as session:  # nothing was written
         statuses = list(await session.scalars(select(Post.status)))
     assert statuses == ["sent"]
+
+
+async def test_the_last_line_counts_one_post_and_two_posts(
+    config_file: Path,
+    sessions: async_sessionmaker[AsyncSession],
+    write_event: Callable[[str, str], Path],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Online events without an agenda, and no reminders: an announcement is all each event owes."""
+    config_file.write_text(BASE_CONFIG + "announcements:\n  reminders: []\n")
+    config = load_config(config_file, environ={})
+    for slug, days, counted in [("first", 20, "1 post"), ("second", 27, "2 posts")]:
+        write_event(f"{slug}.md", meetup("StLGo", days, title=f"{slug.title()} Talk", where="YouTube"))
+        async with sessions.begin() as session:
+            assert (await import_paths(session, [config.events_dir], config.parse_options(), NOW)).ok
+        assert await schedule_command(config, as_json=False, clock=ManualClock(NOW)) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert [line for line in lines if slug in line and "announcement" in line], lines
+        assert lines[-1] == f"{counted}; times in America/Chicago"
