@@ -354,15 +354,16 @@ async def channel_permissions(request: web.Request) -> web.Response:
 
 
 async def faults(request: web.Request) -> web.Response:
-    """The next `times` requests to `route` get `status` (a 5xx), as during a Discord outage."""
+    """The next `times` requests to `route` get `status`: a 5xx as during a Discord outage, or a 429 as when
+    another client used up a shared resource's limit (which no header could have warned the bot about)."""
     core = _core(request)
     data = await _body(request)
     route = str(data.get("route") or "")
     if " /" not in route:
         raise ControlError(400, 'route looks like "POST /channels/{channel_id}/messages"')
     status = int(data.get("status") or 503)
-    if not 500 <= status <= 599:
-        raise ControlError(400, "status must be a 5xx server error")
+    if not (500 <= status <= 599 or status == 429):
+        raise ControlError(400, "status must be a 5xx server error or 429 (rate limited)")
     times = int(data.get("times", 1))
     key = route.split(" ", 1)[0].upper() + " " + route.split(" ", 1)[1].strip()
     core.faults[key] = [status] * max(times, 0)

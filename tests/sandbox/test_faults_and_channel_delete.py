@@ -47,6 +47,25 @@ async def test_injected_server_errors_answer_the_next_requests_then_stop(
         assert r.status == 400
 
 
+async def test_an_injected_429_is_a_shared_rate_limit_as_discord_sends_it(
+    sandbox: SandboxServer, http: aiohttp.ClientSession
+) -> None:
+    async with http.post(f"{sandbox.url}/sandbox/faults", json={"route": ROUTE, "status": 429}) as r:
+        assert r.status == 200
+    url = f"{sandbox.api_base_url}/channels/{ANNOUNCE_ID}/messages"
+    headers = {"Authorization": f"Bot {TOKEN}"}
+    async with http.post(url, json={"content": "hello"}, headers=headers) as resp:
+        assert resp.status == 429
+        assert resp.headers["X-RateLimit-Scope"] == "shared" and resp.headers["Via"]
+        body = await resp.json()
+        assert body["global"] is False and 0 < body["retry_after"] < 1
+    async with http.post(url, json={"content": "hello"}, headers=headers) as resp:
+        assert resp.status == 200
+    assert [m.content for m in sandbox.state.channel_messages(sandbox.state.channels[ANNOUNCE_ID])] == [
+        "hello"
+    ]
+
+
 async def test_a_deleted_channel_is_unknown_to_rest(
     sandbox: SandboxServer, http: aiohttp.ClientSession
 ) -> None:

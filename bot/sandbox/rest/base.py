@@ -185,7 +185,7 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         if fault:
             status = fault.pop(0)
             log.info("injected fault: %s -> %d", route, status)
-            response = json_response({"message": f"{status}: Service Unavailable", "code": 0}, status)
+            response = _injected_fault(status)
         else:
             response = await handler(request)
     except errors.ApiError as exc:
@@ -199,6 +199,22 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
     response.headers["Via"] = "1.1 google"
     _observe(core, route or f"{request.method} {request.path}", response)
     return response
+
+
+SHARED_RETRY_AFTER = 0.25
+
+
+def _injected_fault(status: int) -> web.Response:
+    """A 5xx as Discord sends during an outage, or a 429 with scope "shared", as for a busy shared resource."""
+    if status != 429:
+        return json_response({"message": f"{status}: Service Unavailable", "code": 0}, status)
+    body = {
+        "message": "You are being rate limited.",
+        "retry_after": SHARED_RETRY_AFTER,
+        "global": False,
+        "code": 0,
+    }
+    return json_response(body, 429, {"Retry-After": "1", "X-RateLimit-Scope": "shared"})
 
 
 def _observe(core: SandboxCore, route: str, response: web.StreamResponse) -> None:
