@@ -24,7 +24,9 @@ from bot.discord_endpoint import (
 from bot.errors import StartupError
 from bot.schedule.service import Scheduler
 from bot.schedule.timer import Timer
+from bot.web.health import Health, add_health_route, database_state, finite_or_none
 from bot.web.hooks import add_git_hook, webhook_off_warning
+from bot.web.metrics import add_metrics_route
 from bot.web.server import WebServer, build_app
 
 log = logging.getLogger(__name__)
@@ -88,10 +90,13 @@ class Application:
         self.bot = MeetupBot(services, **client_options)
         # scheduled announcements: the core scheduler, its Discord publisher, and the APScheduler timer
         self.publisher = DiscordPublisher(self.bot, services)
-        self.scheduler = Scheduler(services.config, services.sessions, services.clock, self.publisher)
+        self.scheduler = Scheduler(
+            services.config, services.sessions, services.clock, self.publisher, services.metrics
+        )
         self.services = dataclasses.replace(services, scheduler=self.scheduler, publisher=self.publisher)
         self.bot.services = self.services
         self.timer = Timer(self.scheduler, services.clock)
+        services.metrics.watch_latency(lambda: self.bot.latency)
         self.web = self._web_server(services, os.environ if environ is None else environ)
         self._scheduled_posting = scheduled_posting
         self._task: asyncio.Task[None] | None = None
@@ -109,7 +114,20 @@ class Application:
             log.warning("%s", warning)
         app = build_app()
         add_git_hook(app, config.events_repo, secret, self.timer.resync_soon)
+        add_health_route(app, self.health)
+        add_metrics_route(app, services.metrics)
         return WebServer(config.http, app)
+
+    async def health(self) -> Health:
+        """The gateway's state and whether the database answers, for /healthz."""
+        if self.bot.is_closed():
+            gateway = "closed"
+        elif self.bot.is_ready() and self.bot.ws is not None and self.bot.ws.open:
+            gateway = "connected"
+        else:
+            gateway = "connecting"
+        latency = finite_or_none(self.bot.latency) if gateway == "connected" else None
+        return Health(gateway, await database_state(self.services.sessions), latency)
 
     async def start(self) -> None:
         """Connects in the background: first a check that Discord answers (with retries), then discord.py.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 REDACTED = "[redacted]"
 # A real Discord token is ~70 characters; anything shorter than this (the sandbox's "t", "x") protects
@@ -35,6 +37,29 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record), self._secrets)
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log collectors (Loki, CloudWatch, journald's JSON mode); every string
+    field is redacted like the text format, the traceback included."""
+
+    def __init__(self, *, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._secrets = [s for s in secrets if worth_redacting(s)]
+
+    def format(self, record: logging.LogRecord) -> str:
+        when = datetime.fromtimestamp(record.created, tz=UTC)
+        entry: dict[str, str] = {
+            "time": when.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps({k: redact(v, self._secrets) for k, v in entry.items()}, ensure_ascii=False)
+
+
 class DropVoiceWarnings(logging.Filter):
     """The bot never joins voice; discord.py's warnings about missing voice libraries are noise."""
 
@@ -42,14 +67,18 @@ class DropVoiceWarnings(logging.Filter):
         return "voice will NOT be supported" not in record.getMessage()
 
 
-def setup_logging(verbose: bool = False, secrets: list[str] | None = None) -> None:
-    """One handler on the root logger; discord.py's chatter is kept at WARNING unless verbose."""
+def setup_logging(verbose: bool = False, secrets: list[str] | None = None, log_format: str = "text") -> None:
+    """One handler on the root logger (readable lines, or JSON with log_format="json"); discord.py's
+    chatter is kept at WARNING unless verbose."""
     handler = logging.StreamHandler()
-    handler.setFormatter(
-        RedactingFormatter(
+    formatter: logging.Formatter
+    if log_format == "json":
+        formatter = JsonFormatter(secrets=secrets or [])
+    else:
+        formatter = RedactingFormatter(
             "%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S", secrets=secrets or []
         )
-    )
+    handler.setFormatter(formatter)
     handler.addFilter(DropVoiceWarnings())
     root = logging.getLogger()
     root.handlers[:] = [handler]

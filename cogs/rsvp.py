@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import time
 
 import discord
 from discord import app_commands
@@ -52,6 +53,7 @@ class RsvpCog(commands.Cog):
         )
         self.coalescer = Coalescer(self.effects.refresh, rsvp.edit_interval_seconds)
         self.reconciled: list[list[ReconcileSummary]] = []
+        self._sessions_started = 0
 
     async def cog_load(self) -> None:
         self.desk.start()
@@ -93,12 +95,18 @@ class RsvpCog(commands.Cog):
         job = self._job(payload, added)
         if job is None:
             return
+        metrics = self.services.metrics
+        action = "add" if added else "remove"
+        started = time.perf_counter()
         future = self.desk.submit(job)  # before any await: the queue keeps the gateway's order
         try:
             handled: Handled = await future
         except UserError as error:
             log.info("reaction of %s not applied: %s", payload.user_id, error.message)
+            metrics.reactions.labels(action=action, result="refused").inc()
             return
+        metrics.reaction_seconds.observe(time.perf_counter() - started)
+        metrics.reactions.labels(action=action, result="stored").inc()
         await self._after(handled)
 
     async def _after(self, handled: Handled, *, tell: bool = True) -> None:
@@ -127,10 +135,14 @@ class RsvpCog(commands.Cog):
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
+        self._sessions_started += 1
+        if self._sessions_started > 1:  # READY again: the gateway could not resume, a new session began
+            self.services.metrics.gateway_reconnects.labels(how="new_session").inc()
         await self.reconcile("start-up")
 
     @commands.Cog.listener()
     async def on_resumed(self) -> None:
+        self.services.metrics.gateway_reconnects.labels(how="resumed").inc()
         await self.reconcile("gateway resume")
 
     async def reconcile(self, why: str) -> list[ReconcileSummary]:
@@ -146,6 +158,10 @@ class RsvpCog(commands.Cog):
             log.exception("RSVP reconciliation after %s failed", why)
             return []
         changed = [s for s in summaries if s.outcomes or s.conflicts]
+        counter = self.services.metrics.reconcile_changes
+        for summary in summaries:
+            for change in ("added", "removed", "changed", "promoted"):
+                counter.labels(change=change).inc(getattr(summary, change))
         log.info(
             "RSVP reconciliation after %s: %d event(s) checked, %d changed (%s)",
             why,

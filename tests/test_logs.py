@@ -85,3 +85,47 @@ def test_the_cli_redacts_the_git_token_and_the_webhook_secret_too(
     err = log_lines.readouterr().err
     assert "fetch with [redacted], [redacted]" in err
     assert "token-value" not in err and "secret-value" not in err
+
+
+def test_json_logs_are_one_redacted_object_per_line(log_lines: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    setup_logging(secrets=[TOKEN], log_format="json")
+    logging.getLogger("bot.test").warning("two\nlines with %s", TOKEN)
+    try:
+        raise RuntimeError(f"login failed for {TOKEN}")
+    except RuntimeError:
+        logging.getLogger("bot.test").exception("start-up failed")
+    lines = log_lines.readouterr().err.splitlines()
+    assert len(lines) == 2, lines  # a message with a newline stays on one line
+    first, second = (json.loads(line) for line in lines)
+    assert first["level"] == "WARNING" and first["logger"] == "bot.test"
+    assert first["message"] == f"two\nlines with {REDACTED}"
+    assert first["time"].endswith("Z") and "T" in first["time"]
+    assert second["message"] == "start-up failed"
+    assert (
+        second["exception"].startswith("Traceback") and f"login failed for {REDACTED}" in second["exception"]
+    )
+    assert "secret-token" not in "".join(lines)
+
+
+def test_the_log_format_comes_from_the_option_or_the_environment(
+    log_lines: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import json
+
+    from bot.cli.main import LOG_FORMAT_ENV, main
+    from tests.conftest import BASE_CONFIG
+
+    (tmp_path / "config.yaml").write_text(BASE_CONFIG)
+    config = ["--config", str(tmp_path / "config.yaml")]
+    monkeypatch.setenv(LOG_FORMAT_ENV, "JSON")
+    assert main([*config, "check-config"]) == 0
+    logging.getLogger("bot.test").info("hello")
+    assert json.loads(log_lines.readouterr().err.splitlines()[-1])["message"] == "hello"
+    assert main(["--log-format", "text", *config, "check-config"]) == 0  # the option wins
+    logging.getLogger("bot.test").info("hello")
+    assert log_lines.readouterr().err.splitlines()[-1].endswith("bot.test: hello")
+    monkeypatch.setenv(LOG_FORMAT_ENV, "yaml")
+    assert main([*config, "check-config"]) == 2
+    assert f"${LOG_FORMAT_ENV} must be text or json" in log_lines.readouterr().err

@@ -278,3 +278,28 @@ async def test_stopping_while_waiting_to_try_again_ends_at_once(
     stop.set()
     await app.run_until(stop)  # no StartupError: the user stopped it
     assert time.monotonic() - started < 5
+
+
+async def test_where_a_token_is_required_no_token_exits_2_instead_of_starting_the_sandbox(
+    tmp_path: Path,
+) -> None:
+    """The container image sets $MEETUP_BOT_REQUIRE_TOKEN: a deployment that lost its token says so."""
+    (tmp_path / "events").mkdir()
+    config = tmp_path / "config.yaml"
+    config.write_text(BASE_CONFIG)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_TOKEN", "MEETUP_BOT"))}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--config", str(config), "run",
+        cwd=PROJECT, env={**env, "MEETUP_BOT_REQUIRE_TOKEN": "1"}, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 2
+    (line,) = err.decode().splitlines()
+    assert line.startswith("error: no token: set $DISCORD_TOKEN") and "run --sandbox" in line
+    assert b"sandbox:" not in out

@@ -30,6 +30,7 @@ EXIT_FAILURE = 1
 EXIT_CONFIG = 2
 # commands that work on event files alone: a config is used when there is one, else the defaults
 CONFIG_OPTIONAL = ("lint", "preview")
+LOG_FORMAT_ENV = "MEETUP_BOT_LOG_FORMAT"
 
 
 def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
@@ -47,7 +48,13 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
         print("meetup-bot: the config has problems (above); nothing was changed.", file=sys.stderr)
         return EXIT_CONFIG
     secrets = [token, os.environ.get(GIT_TOKEN_ENV, ""), os.environ.get(WEBHOOK_SECRET_ENV, "")]
-    setup_logging(args.verbose, secrets=[s.strip() for s in secrets if s and s.strip()])
+    log_format = args.log_format or os.environ.get(LOG_FORMAT_ENV, "").strip().lower() or "text"
+    if log_format not in ("text", "json"):
+        print(f"error: ${LOG_FORMAT_ENV} must be text or json, not {log_format!r}", file=sys.stderr)
+        return EXIT_CONFIG
+    setup_logging(
+        args.verbose, secrets=[s.strip() for s in secrets if s and s.strip()], log_format=log_format
+    )
     try:
         if args.command in CONFIG_OPTIONAL:
             return _config_optional(args, config, clock)
@@ -123,10 +130,19 @@ def _dispatch(args: argparse.Namespace, config: Config, token: str | None, clock
                 config,
                 token,
                 sandbox_port=args.sandbox_port,
+                force_sandbox=args.sandbox,
                 clock=clock,
                 start_retries=args.start_retries,
             )
         )
+    if command == "invite-url":
+        from bot.cli.invite import invite_url_command
+
+        return asyncio.run(invite_url_command(config, token, args.client_id))
+    if command == "doctor":
+        from bot.cli.doctor import doctor_command
+
+        return asyncio.run(doctor_command(config, token))
     if command == "sandbox":
         from bot.cli.run import sandbox_command
 

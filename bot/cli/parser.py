@@ -9,6 +9,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="meetup-bot", description="A Discord bot for meetup groups.")
     parser.add_argument("--config", help="config file (default: $MEETUP_BOT_CONFIG, else ./config.yaml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default=None,
+        help="log lines as readable text (default) or one JSON object per line (default: $MEETUP_BOT_LOG_FORMAT)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser(
@@ -24,6 +30,26 @@ def build_parser() -> argparse.ArgumentParser:
         default=4,
         metavar="N",
         help="with a token: tries again N times (after 1, 2, 4, 8... s) while Discord is unreachable (default: 4)",
+    )
+    run.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run in the sandbox even where a token is required ($MEETUP_BOT_REQUIRE_TOKEN, as in the image)",
+    )
+    invite = commands.add_parser(
+        "invite-url", help="the link that adds the bot to a server, with the permissions its features need"
+    )
+    invite.add_argument(
+        "--client-id", metavar="ID", help="the application's id (default: read from Discord with the token)"
+    )
+    commands.add_parser(
+        "doctor",
+        help="ask Discord, with the token, whether the bot can do what the config asks (exit 1 if not)",
+        description=(
+            "Checks that the token is valid, that the bot is on every configured server, that every "
+            "configured channel exists, is a text channel and lets the bot do its work (channel overwrites "
+            "included), that the roles exist, and that mention_role_id can be mentioned."
+        ),
     )
     sandbox = commands.add_parser("sandbox", help="run the local Discord-compatible sandbox alone")
     sandbox.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from bot.repo.sync import RepoSyncReport
 
 log = logging.getLogger(__name__)
+REQUIRE_TOKEN_ENV = "MEETUP_BOT_REQUIRE_TOKEN"
 
 
 async def run_command(
@@ -50,18 +51,34 @@ async def run_command(
     sandbox_port: int = 0,
     clock: Clock | None = None,
     start_retries: int = len(DEFAULT_RETRY_DELAYS),
+    force_sandbox: bool = False,
 ) -> int:
     """Exit 1 with one `error:` line on stderr when Discord cannot be reached (after `start_retries`
-    further tries, 1, 2, 4, ... s apart), rejects the token, or a URL in the config is not Discord's."""
+    further tries, 1, 2, 4, ... s apart), rejects the token, or a URL in the config is not Discord's.
+    Exit 2 without a token where one is required (the container image): a deployment that lost its
+    token must not quietly turn into a demo."""
     clock = clock or SystemClock()
     try:
-        if token is None:
+        if token is None and not force_sandbox and _token_required():
+            print(
+                f"error: no token: set ${TOKEN_ENV} (or ${TOKEN_FILE_ENV}, a file holding it) to the bot's token "
+                "from the Discord Developer Portal; `meetup-bot run --sandbox` runs the local sandbox instead",
+                file=sys.stderr,
+                flush=True,
+            )
+            return 2
+        if token is None or force_sandbox:
             return await _run_in_sandbox(config, sandbox_port, clock)
         with stop_on_signals() as stop:
             return await _serve(config, token, clock, stop, backoff_delays(start_retries))
     except StartupError as exc:
         print(f"error: {redact(exc.message, [token or ''])}", file=sys.stderr, flush=True)
         return 1
+
+
+def _token_required() -> bool:
+    """$MEETUP_BOT_REQUIRE_TOKEN (set in the container image): no token is an error, not the sandbox."""
+    return os.environ.get(REQUIRE_TOKEN_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _token_source() -> str:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Config, GroupConfig
+from bot.metrics import Metrics
 
 if TYPE_CHECKING:
     from bot.discord_app.poster import DiscordPublisher
@@ -23,6 +24,7 @@ class Services:
     # set by Application: scheduled posting, and the publisher (with it, RSVP edits render the whole embed)
     scheduler: Scheduler | None = None
     publisher: DiscordPublisher | None = None
+    metrics: Metrics = field(default_factory=Metrics)  # served on /metrics
 
     def group_for_guild(self, guild_id: int | None) -> GroupConfig | None:
         return None if guild_id is None else self.config.group_for_guild(guild_id)

@@ -15,7 +15,7 @@ from bot.sandbox.core import SandboxCore
 from bot.sandbox.gateway import GUILD_MEMBERS, GUILDS
 from bot.sandbox.interactions import Interactions
 from bot.sandbox.invocation import InvocationError, build_invocation, find_command
-from bot.sandbox.models import Channel, Guild, User
+from bot.sandbox.models import Channel, Guild, Role, User
 from bot.sandbox.ratelimit import RateLimit
 from bot.sandbox.rest.base import CORE, INTERACTIONS
 
@@ -385,6 +385,81 @@ async def delete_channel(request: web.Request) -> web.Response:
     return web.json_response(payload)
 
 
+def _guild_of(core: SandboxCore, raw: str) -> Guild:
+    try:
+        found = core.state.guilds.get(int(raw))
+    except ValueError:
+        found = None
+    if found is None:
+        raise ControlError(404, f"no guild {raw}; GET /sandbox/state lists them")
+    return found
+
+
+def _role_of(core: SandboxCore, guild: Guild, raw: str) -> Role:
+    try:
+        found = core.state.roles.get(int(raw))
+    except ValueError:
+        found = None
+    if found is None or found.guild_id != guild.id:
+        raise ControlError(404, f"no role {raw} in {guild.name}; GET /sandbox/state lists them")
+    return found
+
+
+async def remove_bot(request: web.Request) -> web.Response:
+    """The bot is removed from a server (kicked, or the invite undone): GUILD_DELETE without `unavailable`,
+    and the server with its channels and roles is gone for the bot's REST calls."""
+    core = _core(request)
+    guild = _guild_of(core, request.match_info["guild_id"])
+    state = core.state
+    for channel_id in guild.channel_ids:
+        state.channels.pop(channel_id, None)
+    for role_id in guild.role_ids:
+        state.roles.pop(role_id, None)
+    del state.guilds[guild.id]
+    core.hub.dispatch("GUILD_DELETE", {"id": str(guild.id)}, intent=GUILDS)
+    core.feed(f"{state.bot_user.username} was removed from {guild.name}")
+    return web.json_response({"removed": str(guild.id)})
+
+
+async def update_role(request: web.Request) -> web.Response:
+    """An admin edits a role (`mentionable`, `permissions` by name): GUILD_ROLE_UPDATE goes to the gateway."""
+    core = _core(request)
+    guild = _guild_of(core, request.match_info["guild_id"])
+    role = _role_of(core, guild, request.match_info["role_id"])
+    data = await _body(request)
+    if "mentionable" in data:
+        role.mentionable = bool(data["mentionable"])
+    if "permissions" in data:
+        try:
+            role.permissions = perms.parse_names(data["permissions"] or [])
+        except KeyError as exc:
+            raise ControlError(
+                400, f"unknown permission {exc.args[0]}; known: {sorted(perms.BY_NAME)}"
+            ) from None
+    payload = {"guild_id": str(guild.id), "role": serialize.role(role)}
+    core.hub.dispatch("GUILD_ROLE_UPDATE", payload, intent=GUILDS)
+    core.feed(f"{guild.name}: role @{role.name} was edited")
+    return web.json_response(payload["role"])
+
+
+async def delete_role(request: web.Request) -> web.Response:
+    """An admin deletes a role: members lose it, and GUILD_ROLE_DELETE goes to the gateway."""
+    core = _core(request)
+    guild = _guild_of(core, request.match_info["guild_id"])
+    role = _role_of(core, guild, request.match_info["role_id"])
+    if role.id == guild.id:
+        raise ControlError(400, "@everyone cannot be deleted")
+    del core.state.roles[role.id]
+    guild.role_ids = [r for r in guild.role_ids if r != role.id]
+    for member in guild.members.values():
+        member.roles = [r for r in member.roles if r != role.id]
+    core.hub.dispatch(
+        "GUILD_ROLE_DELETE", {"guild_id": str(guild.id), "role_id": str(role.id)}, intent=GUILDS
+    )
+    core.feed(f"{guild.name}: role @{role.name} was deleted")
+    return web.json_response({"deleted": str(role.id)})
+
+
 async def drop(request: web.Request) -> web.Response:
     data = await _body(request)
     dropped = _core(request).hub.drop(resumable=bool(data.get("resumable", True)))
@@ -419,6 +494,9 @@ def route_table() -> list[web.RouteDef]:
         web.post("/sandbox/channels/{channel_id}/permissions", channel_permissions),
         web.post("/sandbox/faults", faults),
         web.delete("/sandbox/channels/{channel_id}", delete_channel),
+        web.delete("/sandbox/guilds/{guild_id}", remove_bot),
+        web.patch("/sandbox/guilds/{guild_id}/roles/{role_id}", update_role),
+        web.delete("/sandbox/guilds/{guild_id}/roles/{role_id}", delete_role),
         web.post("/sandbox/gateway/drop", drop),
         web.post("/sandbox/gateway/reconnect", reconnect),
         web.post("/sandbox/gateway/invalidate", invalidate),

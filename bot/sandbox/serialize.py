@@ -135,6 +135,10 @@ def guild(state: SandboxState, g: Guild) -> dict[str, Any]:
         "afk_channel_id": None,
         "afk_timeout": 300,
         "widget_enabled": False,
+        "widget_channel_id": None,
+        # required by the OpenAPI description (a string); voice regions moved to channels, so Discord
+        # answers "deprecated" here
+        "region": "deprecated",
         "verification_level": 0,
         "default_message_notifications": 1,
         "explicit_content_filter": 0,

@@ -33,6 +33,7 @@ from bot.clock import Clock
 from bot.config import AnnouncementsConfig, Config, GroupConfig
 from bot.db.models import Event, EventGroup, Post
 from bot.errors import UserError
+from bot.metrics import Metrics, kind_label
 from bot.rsvp.service import mark_dm_failed
 from bot.schedule import ledger
 from bot.schedule.facts import upcoming_facts
@@ -170,11 +171,13 @@ class Scheduler:
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         publisher: Publisher | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.config = config
         self.sessions = sessions
         self.clock = clock
         self.publisher = publisher
+        self.metrics = metrics or Metrics()
         self.on_change: Callable[[], None] | None = None
         self._queue: list[PlannedPost] = []
         self._facts: dict[int, EventFacts] = {}
@@ -323,12 +326,14 @@ class Scheduler:
         """Log a sync: an unreachable repository once per outage (and when it is back); a change (or a
         refusal of the removal guard) told to the organizers of the groups it touched."""
         if report.error is not None:
+            self.metrics.sync_failures.inc()
             if self._repo_outage is None:
                 log.warning("events repository: %s", report.summary())
             else:
                 log.debug("events repository still unreachable: %s", report.error)
             self._repo_outage = report.error
             return
+        self.metrics.last_sync.set(self.clock.now().timestamp())
         if self._repo_outage is not None:
             log.info("events repository reachable again: %s", report.summary())
             self._repo_outage = None
@@ -649,6 +654,7 @@ class Scheduler:
                 await ledger.record_failure(session, post, token, "too late to post", now, skip=True)
             log.warning("skipped %s: no longer makes sense", label)
             report.skipped.append(label)
+            self._count(post, "skipped")
             return
         if self.publisher is None:
             raise RuntimeError("the scheduler has no publisher")
@@ -669,6 +675,7 @@ class Scheduler:
                 await mark_dm_failed(session, post.event_id, post.channel_id)
             log.info("%s not sent: %s; not retried", label, exc.message)
             report.skipped.append(label)
+            self._count(post, "undeliverable")
             return
         except PublishError as exc:
             async with self._write, self.sessions.begin() as session:
@@ -676,18 +683,32 @@ class Scheduler:
             if status == ledger.FAILED:
                 log.error("gave up on %s after %d tries: %s", label, post.attempts, exc.message)
                 report.failed.append(label)
+                self._count(post, "failed")
                 await self._report(post.group_name, _gave_up_text(post, event, exc.message))
             else:
                 log.warning("could not post %s (try %d): %s; will retry", label, post.attempts, exc.message)
                 report.retrying.append(label)
+                self._count(post, "retrying")
             return
+        sent_at = self.clock.now()
         async with self._write, self.sessions.begin() as session:
-            recorded = await ledger.record_sent(session, post.id, token, discord_id, self.clock.now())
+            recorded = await ledger.record_sent(session, post.id, token, discord_id, sent_at)
         if recorded:
             log.info("posted %s (message %s)", label, discord_id)
             report.sent.append(label)
+            self._count(post, "sent", sent_at)
         else:
             log.warning("posted %s but another sender had taken it over", label)
+
+    def _count(self, post: Post, outcome: str, sent_at: datetime | None = None) -> None:
+        kind = kind_label(post.kind)
+        self.metrics.posts.labels(kind=kind, outcome=outcome).inc()
+        if sent_at is None:
+            return
+        due = post.due_at
+        self.metrics.scheduler_lag.labels(kind=kind).observe(max(0.0, (sent_at - due).total_seconds()))
+        if is_late(due, sent_at):
+            self.metrics.late_posts.labels(kind=kind).inc()
 
     async def _adopt_earlier_copy(
         self, post: Post, reply_to: int | None, token: str, label: str, report: RunReport

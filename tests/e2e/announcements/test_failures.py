@@ -113,7 +113,11 @@ async def test_missing_permissions_are_retried_then_reported_in_the_log_channel(
     (row,) = await _posts(sessions, "announcement")
     assert row.status == "failed" and row.attempts == ledger.MAX_ATTEMPTS
     assert "missing permissions" in (row.last_error or "")
-    (notice,) = texts(sandbox, LOG_CHANNEL)
+    # told by the running doctor at start-up (before anything was due), and when the post gave up
+    logged = texts(sandbox, LOG_CHANNEL)
+    (warned,) = [t for t in logged if "is missing in" in t]
+    (notice,) = [t for t in logged if "could not post" in t]
+    assert len(logged) == 2 and "**permission Send Messages** is missing in StLGo #announcements" in warned
     assert "could not post **announcement** for `profiling`" in notice and "missing permissions" in notice
     assert (await app.scheduler.run_due()).failed == []  # reported once, never retried again
 
