@@ -59,10 +59,13 @@ class SandboxRun:
 
 
 @asynccontextmanager
-async def sandbox_run(config_file: Path) -> AsyncIterator[SandboxRun]:
+async def sandbox_run(
+    config_file: Path, *args: str, extra_env: dict[str, str] | None = None
+) -> AsyncIterator[SandboxRun]:
     """Starts `run` with no token and waits until the bot is ready; on leaving, stops it with SIGTERM and
     checks it exits 0 without a traceback (killed if it does not stop)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_TOKEN", "MEETUP_BOT"))}
+    env.update(extra_env or {})
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -70,6 +73,7 @@ async def sandbox_run(config_file: Path) -> AsyncIterator[SandboxRun]:
         "--config",
         str(config_file),
         "run",
+        *args,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
@@ -172,3 +176,9 @@ def test_corpus_imports_without_error(config_file: Path) -> None:
     assert failure["reported"] == {"membership": 1027, "rsvps": 23, "attendance": 4}
     assert failure["hosting_groups"] == ["StLGo", "Kubernetes & Cloud Native STL"]
     assert failure["starts_at"] == "2022-11-16T17:30:00-06:00"
+
+
+async def test_run_sandbox_starts_the_sandbox_where_a_token_is_required(config_file: Path) -> None:
+    """In the container image ($MEETUP_BOT_REQUIRE_TOKEN=1) the sandbox runs only when asked for."""
+    async with sandbox_run(config_file, "--sandbox", extra_env={"MEETUP_BOT_REQUIRE_TOKEN": "1"}) as run:
+        assert "sandbox: http://127.0.0.1:" in run.output

@@ -94,3 +94,43 @@ async def test_posts_lag_and_reactions_are_counted_on_metrics(
         assert value(samples, "meetup_bot_rsvp_reconciliation_changes_total", change="added") == 0
     finally:
         await app.close()
+
+
+async def test_gateway_reconnects_are_counted_by_how(
+    config: Config,
+    sessions: async_sessionmaker[AsyncSession],
+    sandbox: SandboxServer,
+    clock: ManualClock,
+    http: aiohttp.ClientSession,
+) -> None:
+    served = config.model_copy(update={"http": HttpConfig(listen="127.0.0.1:0"), "events_repo": None})
+    app = Application(
+        Services(served, sessions, clock),
+        "test-token",
+        api_base_url=sandbox.api_base_url,
+        guild_ready_timeout=0.05,
+        scheduled_posting=False,
+    )
+    await app.start()
+    try:
+        await app.wait_ready(timeout=15)
+
+        async def reconnects(how: str, expected: float) -> None:
+            async def seen() -> bool:
+                return (
+                    value(await scrape(http, app), "meetup_bot_gateway_reconnects_total", how=how) == expected
+                )
+
+            await wait_for_async(seen, timeout=15, what=f"{expected:g} {how} reconnect(s) on /metrics")
+
+        async with http.post(f"{sandbox.url}/sandbox/gateway/drop", json={"resumable": True}) as response:
+            assert response.status == 200
+        await reconnects("resumed", 1)
+        async with http.post(
+            f"{sandbox.url}/sandbox/gateway/invalidate", json={"resumable": False}
+        ) as response:
+            assert response.status == 200
+        await reconnects("new_session", 1)
+        assert value(await scrape(http, app), "meetup_bot_gateway_reconnects_total", how="resumed") == 1
+    finally:
+        await app.close()

@@ -135,3 +135,15 @@ def test_doctor_without_a_token_says_how_to_give_it(
     monkeypatch.delenv("DISCORD_TOKEN_FILE", raising=False)
     assert main(["--config", str(config_file), "doctor"]) == 2
     assert "set $DISCORD_TOKEN" in capsys.readouterr().err
+
+
+async def test_a_rejected_token_is_the_one_row(
+    config: Config, capsys: pytest.CaptureFixture[str], rejecting_api: str
+) -> None:
+    """The sandbox takes any token, so a server that answers 401 as Discord does to a reset token."""
+    pointed = config.model_copy(update={"discord": DiscordConfig(api_base_url=rejecting_api)})
+    assert await doctor_command(pointed, "MTIz.reset-token-value") == 1
+    out = capsys.readouterr().out
+    ((check, place, fix),) = missing(out)
+    assert (check, place) == ("token is valid", "Discord") and "DISCORD_TOKEN" in fix
+    assert "reset-token-value" not in out
