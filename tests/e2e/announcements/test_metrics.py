@@ -134,3 +134,60 @@ async def test_gateway_reconnects_are_counted_by_how(
         assert value(await scrape(http, app), "meetup_bot_gateway_reconnects_total", how="resumed") == 1
     finally:
         await app.close()
+
+
+async def test_reactions_made_while_the_bot_was_away_count_as_reconciliation_changes(
+    config: Config,
+    sessions: async_sessionmaker[AsyncSession],
+    sandbox: SandboxServer,
+    clock: ManualClock,
+    publish: Publish,
+    http: aiohttp.ClientSession,
+) -> None:
+    start = (await publish("profiling", when=day_after(10))).starts_at
+    served = config.model_copy(update={"http": HttpConfig(listen="127.0.0.1:0"), "events_repo": None})
+
+    def bot() -> Application:
+        return Application(
+            Services(served, sessions, clock),
+            "test-token",
+            api_base_url=sandbox.api_base_url,
+            guild_ready_timeout=0.05,
+            scheduled_posting=False,
+        )
+
+    first = bot()
+    await first.start()
+    try:
+        await first.wait_ready(timeout=15)
+        clock.set(start - timedelta(days=7))
+        assert f"profiling announcement #{STLGO_CHANNEL}" in (await first.scheduler.run_due()).sent
+    finally:
+        await first.close()
+    (announcement,) = bot_messages(sandbox, STLGO_CHANNEL)
+    for name in ("alice", "bob"):  # while no bot is connected
+        user = sandbox.state.find_user(name)
+        assert user is not None
+        react = {
+            "channel_id": str(STLGO_CHANNEL),
+            "message_id": str(announcement.id),
+            "user_id": str(user.id),
+            "emoji": "✅",
+            "action": "add",
+        }
+        async with http.post(f"{sandbox.url}/sandbox/reactions", json=react) as response:
+            assert response.status == 200
+    second = bot()
+    await second.start()
+    try:
+        await second.wait_ready(timeout=15)
+
+        async def reconciled() -> bool:
+            samples = await scrape(http, second)
+            return value(samples, "meetup_bot_rsvp_reconciliation_changes_total", change="added") == 2
+
+        await wait_for_async(reconciled, timeout=15, what="two RSVPs added by reconciliation on /metrics")
+        samples = await scrape(http, second)
+        assert value(samples, "meetup_bot_rsvp_reactions_total", action="add", result="stored") == 0
+    finally:
+        await second.close()

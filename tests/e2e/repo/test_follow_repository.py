@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.application import Application
@@ -122,6 +123,7 @@ async def test_a_signed_push_webhook_syncs_at_once_and_anything_else_changes_not
     sessions: async_sessionmaker[AsyncSession],
     http: aiohttp.ClientSession,
     secret: str,
+    clock: ManualClock,
 ) -> None:
     app = await start_bot()
     organizer.write("go-talk.md", event_text("Go talk", START))
@@ -145,6 +147,12 @@ async def test_a_signed_push_webhook_syncs_at_once_and_anything_else_changes_not
     await wait_posted(sandbox, STLGO_CHANNEL, "📣 New meetup: **Go talk**")
     await wait_posted(sandbox, LOG_CHANNEL, "Add the Go talk")
     assert app.scheduler.repo_syncs == 1
+    assert app.web is not None and app.web.url is not None
+    async with http.get(f"{app.web.url}/metrics") as response:
+        metrics = await response.text()
+    samples = {s.name: s.value for f in text_string_to_metric_families(metrics) for s in f.samples}
+    assert samples["meetup_bot_repo_last_sync_timestamp_seconds"] == clock.now().timestamp()
+    assert samples["meetup_bot_repo_sync_failures_total"] == 0
 
 
 @pytest.mark.parametrize("poll", ["1h"])
