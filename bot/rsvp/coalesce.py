@@ -35,6 +35,7 @@ class _State:
     task: asyncio.Task[None] | None = None
     runs: list[float] = field(default_factory=list)
     failures: int = 0
+    refreshing: bool = False  # inside refresh(): close() lets it finish
 
 
 class Coalescer:
@@ -66,7 +67,15 @@ class Coalescer:
         while tasks := [s.task for s in self._events.values() if s.task is not None and not s.task.done()]:
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def close(self) -> None:
+    async def close(self, grace: float = 5.0) -> None:
+        """Refreshes in hand finish (within `grace` seconds: their database writes are not cut in half);
+        those only waiting for their turn are cancelled."""
+        busy = [s.task for s in self._events.values() if s.task is not None and s.refreshing]
+        for state in self._events.values():
+            if state.task is not None and not state.refreshing:
+                state.task.cancel()
+        if busy:
+            await asyncio.wait(busy, timeout=grace)
         for state in self._events.values():
             if state.task is not None:
                 state.task.cancel()
@@ -85,6 +94,7 @@ class Coalescer:
             state.dirty = False
             state.last_start = loop.time()
             state.runs.append(state.last_start)
+            state.refreshing = True
             try:
                 await self._refresh(event_id)
                 state.failures = 0
@@ -102,4 +112,5 @@ class Coalescer:
                 state.failures = 0
                 log.exception("refreshing the announcements of event %s failed", event_id)
             finally:
+                state.refreshing = False
                 state.last_end = loop.time()

@@ -39,6 +39,7 @@ from bot.rsvp.service import (
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 500
+CLOSE_GRACE = 5.0  # seconds a shutdown waits for the job in hand (container stop allows 10)
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,8 @@ class RsvpDesk:
         self._max_batch = max_batch
         self._pending: deque[_Item] = deque()
         self._wake = asyncio.Event()
+        self._idle = asyncio.Event()  # set while the worker is between jobs
+        self._idle.set()
         self._worker: asyncio.Task[None] | None = None
         self._by_message: dict[int, Announcement] = {}
         # reactions this process superseded (message id, user id, answer): the bot removes them, and until their
@@ -131,8 +134,12 @@ class RsvpDesk:
         if self._worker is None:
             self._worker = asyncio.create_task(self._run(), name="rsvp-desk")
 
-    async def close(self) -> None:
+    async def close(self, grace: float = CLOSE_GRACE) -> None:
+        """Lets the job in hand finish (its transaction is never cut in half: a cancelled one could leave
+        the database locked), then stops; jobs not started are dropped, as reconciliation recovers them."""
         if self._worker is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), grace)
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
@@ -167,16 +174,23 @@ class RsvpDesk:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
-            first = self._pending.popleft()
-            if isinstance(first.job, ReconcileJob):
-                await self._settle(first, self._reconcile(first.job))
-                continue
-            batch = [first]
-            while self._pending and len(batch) < self._max_batch:
-                if isinstance(self._pending[0].job, ReconcileJob):
-                    break
-                batch.append(self._pending.popleft())
-            await self._apply(batch)
+            self._idle.clear()
+            try:
+                await self._next()
+            finally:
+                self._idle.set()
+
+    async def _next(self) -> None:
+        first = self._pending.popleft()
+        if isinstance(first.job, ReconcileJob):
+            await self._settle(first, self._reconcile(first.job))
+            return
+        batch = [first]
+        while self._pending and len(batch) < self._max_batch:
+            if isinstance(self._pending[0].job, ReconcileJob):
+                break
+            batch.append(self._pending.popleft())
+        await self._apply(batch)
 
     async def _settle(self, item: _Item, work: Awaitable[Any]) -> None:
         try:
