@@ -67,7 +67,7 @@ class Coalescer:
         while tasks := [s.task for s in self._events.values() if s.task is not None and not s.task.done()]:
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def close(self, grace: float = 5.0) -> None:
+    async def close(self, grace: float = 3.0) -> None:
         """Refreshes in hand finish (within `grace` seconds: their database writes are not cut in half);
         those only waiting for their turn are cancelled."""
         busy = [s.task for s in self._events.values() if s.task is not None and s.refreshing]

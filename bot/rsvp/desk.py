@@ -39,7 +39,7 @@ from bot.rsvp.service import (
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 500
-CLOSE_GRACE = 5.0  # seconds a shutdown waits for the job in hand (container stop allows 10)
+CLOSE_GRACE = 3.0  # seconds a shutdown waits for the job in hand (a container stop allows 10 in all)
 
 
 @dataclass(frozen=True)
