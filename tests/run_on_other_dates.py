@@ -20,8 +20,17 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 PROJECT = Path(__file__).resolve().parents[1]
-# the kill storms and process races are about faults, not dates, and take a third of the suite's time
-DEFAULT_ARGS = ["-m", "not faults"]
+# the kill storms and process races are about faults, not dates, and take a third of the suite's time;
+# the sandbox's protocol tests, the schema and migration checks, the import-time and Dockerfile checks
+# know no date either (the sandbox's own time rules are exercised by the e2e tests, which do run)
+DATELESS = (
+    "tests/sandbox",
+    "tests/test_migrations.py",
+    "tests/test_fresh_schema.py",
+    "tests/test_startup_imports.py",
+    "tests/test_docker_files.py",
+)
+DEFAULT_ARGS = ["-m", "not faults", *(f"--ignore={path}" for path in DATELESS)]
 SITE = PROJECT / "tests" / "faketime_site"  # its sitecustomize.py works around a libfaketime bug
 ZONE = "America/Chicago"  # the zone of config.yaml and of the test events
 LIBRARY_GLOBS = (
