@@ -40,15 +40,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def run_bot(tmp_path: Path, discord_section: str, *args: str) -> tuple[int, str, str]:
-    """`python -m bot run` with $DISCORD_TOKEN set, as a real process; (exit status, stdout, stderr)."""
+async def run_bot(
+    tmp_path: Path, discord_section: str, *args: str, extra_env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
+    """`python -m bot run` with $DISCORD_TOKEN set (unless extra_env replaces the environment's token
+    settings), as a real process; (exit status, stdout, stderr)."""
     (tmp_path / "events").mkdir(exist_ok=True)
     config = tmp_path / "config.yaml"
-    config.write_text(BASE_CONFIG + "discord:\n" + discord_section)
+    config.write_text(BASE_CONFIG + ("discord:\n" + discord_section if discord_section else ""))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_TOKEN", "MEETUP_BOT"))}
+    env.update({"DISCORD_TOKEN": TOKEN} if extra_env is None else extra_env)
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "--config", str(config), "run", *args,
-        cwd=PROJECT, env={**env, "DISCORD_TOKEN": TOKEN}, stdin=asyncio.subprocess.DEVNULL,
+        cwd=PROJECT, env=env, stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
@@ -284,22 +288,8 @@ async def test_where_a_token_is_required_no_token_exits_2_instead_of_starting_th
     tmp_path: Path,
 ) -> None:
     """The container image sets $MEETUP_BOT_REQUIRE_TOKEN: a deployment that lost its token says so."""
-    (tmp_path / "events").mkdir()
-    config = tmp_path / "config.yaml"
-    config.write_text(BASE_CONFIG)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_TOKEN", "MEETUP_BOT"))}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "--config", str(config), "run",
-        cwd=PROJECT, env={**env, "MEETUP_BOT_REQUIRE_TOKEN": "1"}, stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        out, err = await asyncio.wait_for(process.communicate(), 60)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode == 2
-    (line,) = err.decode().splitlines()
+    code, out, err = await run_bot(tmp_path, "", extra_env={"MEETUP_BOT_REQUIRE_TOKEN": "1"})
+    assert code == 2
+    (line,) = err.splitlines()
     assert line.startswith("error: no token: set $DISCORD_TOKEN") and "run --sandbox" in line
-    assert b"sandbox:" not in out
+    assert "sandbox:" not in out

@@ -20,10 +20,7 @@ HEADERS = ("check", "place", "status", "what to do")
 
 def format_findings(findings: Sequence[Finding]) -> str:
     """One aligned table; the last column is left ragged so long advice is not padded."""
-    rows = [HEADERS] + [
-        (f.check, f.place, "ok" if f.ok else ("missing" if f.required else "warning"), f.fix)
-        for f in findings
-    ]
+    rows = [HEADERS] + [(f.check, f.place, "ok" if f.ok else "missing", f.fix) for f in findings]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = [
         "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3] for row in rows
@@ -32,7 +29,7 @@ def format_findings(findings: Sequence[Finding]) -> str:
 
 
 async def doctor_command(config: Config, token: str | None) -> int:
-    """Exit 0 when everything required is there, 1 when something is missing or Discord cannot be asked,
+    """Exit 0 when everything is there, 1 when something is missing or Discord cannot be asked,
     2 without a token."""
     if token is None:
         print(

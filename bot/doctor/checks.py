@@ -103,7 +103,7 @@ class GuildView:
 
     def channel_permissions(self, channel: ChannelView) -> int:
         granted = self.base_permissions()
-        if granted & ADMINISTRATOR or granted == ALL:
+        if granted == ALL:  # the owner, or ADMINISTRATOR: overwrites do not apply
             return ALL
         by_target = {(o.is_member, o.target_id): o for o in channel.overwrites}
         everyone = by_target.get((False, self.id))
@@ -130,7 +130,6 @@ class Finding:
     place: str
     ok: bool
     fix: str = ""
-    required: bool = True
 
     @property
     def key(self) -> tuple[str, str]:
@@ -239,4 +238,4 @@ def check_all(config: Config, guilds: Mapping[int, GuildView | None]) -> list[Fi
 
 
 def problems(findings: Iterable[Finding]) -> list[Finding]:
-    return [f for f in findings if not f.ok and f.required]
+    return [f for f in findings if not f.ok]

@@ -17,6 +17,20 @@ from tests.e2e.announcements.conftest import STLGO_CHANNEL, Publish, bot_message
 from tests.waiting import wait_for_async
 
 
+def served_bot(
+    config: Config, sessions: async_sessionmaker[AsyncSession], sandbox: SandboxServer, clock: ManualClock
+) -> Application:
+    """A bot whose HTTP server (/metrics) listens on a free port; scheduled posting only when a test asks."""
+    served = config.model_copy(update={"http": HttpConfig(listen="127.0.0.1:0"), "events_repo": None})
+    return Application(
+        Services(served, sessions, clock),
+        "test-token",
+        api_base_url=sandbox.api_base_url,
+        guild_ready_timeout=0.05,
+        scheduled_posting=False,
+    )
+
+
 async def scrape(
     http: aiohttp.ClientSession, app: Application
 ) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -46,14 +60,7 @@ async def test_posts_lag_and_reactions_are_counted_on_metrics(
     http: aiohttp.ClientSession,
 ) -> None:
     start = (await publish("profiling", when=day_after(10))).starts_at
-    served = config.model_copy(update={"http": HttpConfig(listen="127.0.0.1:0"), "events_repo": None})
-    app = Application(
-        Services(served, sessions, clock),
-        "test-token",
-        api_base_url=sandbox.api_base_url,
-        guild_ready_timeout=0.05,
-        scheduled_posting=False,
-    )
+    app = served_bot(config, sessions, sandbox, clock)
     await app.start()
     try:
         await app.wait_ready(timeout=15)
@@ -103,14 +110,7 @@ async def test_gateway_reconnects_are_counted_by_how(
     clock: ManualClock,
     http: aiohttp.ClientSession,
 ) -> None:
-    served = config.model_copy(update={"http": HttpConfig(listen="127.0.0.1:0"), "events_repo": None})
-    app = Application(
-        Services(served, sessions, clock),
-        "test-token",
-        api_base_url=sandbox.api_base_url,
-        guild_ready_timeout=0.05,
-        scheduled_posting=False,
-    )
+    app = served_bot(config, sessions, sandbox, clock)
     await app.start()
     try:
         await app.wait_ready(timeout=15)
@@ -145,18 +145,7 @@ async def test_reactions_made_while_the_bot_was_away_count_as_reconciliation_cha
     http: aiohttp.ClientSession,
 ) -> None:
     start = (await publish("profiling", when=day_after(10))).starts_at
-    served = config.model_copy(update={"http": HttpConfig(listen="127.0.0.1:0"), "events_repo": None})
-
-    def bot() -> Application:
-        return Application(
-            Services(served, sessions, clock),
-            "test-token",
-            api_base_url=sandbox.api_base_url,
-            guild_ready_timeout=0.05,
-            scheduled_posting=False,
-        )
-
-    first = bot()
+    first = served_bot(config, sessions, sandbox, clock)
     await first.start()
     try:
         await first.wait_ready(timeout=15)
@@ -177,7 +166,7 @@ async def test_reactions_made_while_the_bot_was_away_count_as_reconciliation_cha
         }
         async with http.post(f"{sandbox.url}/sandbox/reactions", json=react) as response:
             assert response.status == 200
-    second = bot()
+    second = served_bot(config, sessions, sandbox, clock)
     await second.start()
     try:
         await second.wait_ready(timeout=15)
